@@ -18,7 +18,8 @@ $(BIN)/grpo-nb: settings.ini setup.py
 setup: $(BIN)/grpo-nb
 
 demo: setup
-	$(BIN)/grpo-nb validate data/demo_grpo_dataset.jsonl
+	$(BIN)/grpo-nb validate data/mgl_history_grpo.jsonl
+	$(BIN)/grpo-nb train --output outputs/demo-dpo --overwrite
 
 test: setup
 	$(BIN)/nbdev_test --path nbs

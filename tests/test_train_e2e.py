@@ -1,0 +1,50 @@
+"The done-when of DPO training: the embedded default on the bundled data, trained by `grpo-nb train` with its defaults."
+import json, math, time
+import pytest
+from conftest import ROOT
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    output = tmp_path_factory.mktemp("e2e") / "adapter"
+    from conftest import CLI
+    import subprocess
+    start = time.time()
+    out = subprocess.run([str(CLI), "train", "--output", str(output), "--no-progress"], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return output, time.time() - start, out.stdout
+
+def test_trains_within_10_minutes_and_learns(trained):
+    output, seconds, _ = trained
+    stats = json.loads((output / "training_stats.json").read_text())
+    assert seconds < 600, f"took {seconds:.0f} s"
+    assert stats["last_train_loss"] < math.log(2) < stats["first_train_loss"] + 1e-6
+    assert stats["eval_reward_accuracy"] >= 0.8, stats["eval_reward_accuracy"]
+    assert stats["dataset"]["accepted"] >= 300 and stats["dataset"]["test"] > 0
+    for key in ("config", "trainable_parameters", "total_parameters", "eval_loss", "eval_reward_margin", "train_samples_per_second",
+                "train_tokens_per_second", "peak_memory_bytes", "library_versions", "git_commit", "runtime_seconds"):
+        assert stats[key] is not None, key
+
+def test_artifacts_exist_and_metrics_are_logged(trained):
+    output, _, _ = trained
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "training_stats.json", "README.md",
+                 "sample_generations.jsonl", "training_logs/metrics.jsonl", "training_logs/training.log", "rejects.jsonl"):
+        assert (output / name).exists(), name
+    metrics = [json.loads(l) for l in (output / "training_logs/metrics.jsonl").read_text().splitlines()]
+    train = [m for m in metrics if "loss" in m]
+    for key in ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "learning_rate", "grad_norm"):
+        assert all(key in m for m in train), key
+    assert len({m["epoch"] for m in metrics if "eval_loss" in m}) >= 2, "evaluated each epoch"
+    samples = [json.loads(l) for l in (output / "sample_generations.jsonl").read_text().splitlines()]
+    assert samples and all(s["base"] and s["tuned"] for s in samples)
+
+def test_adapter_reloads_with_peft_and_generates(trained):
+    output, _, _ = trained
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    config = json.loads((output / "adapter_config.json").read_text())
+    tokenizer = AutoTokenizer.from_pretrained(output)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(config["base_model_name_or_path"]), output)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Чингис хаан хэзээ төрсөн бэ?"}], tokenize=False, add_generation_prompt=True)
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    generated = model.generate(**ids, max_new_tokens=12, do_sample=False)
+    assert generated.shape[1] > ids["input_ids"].shape[1]
