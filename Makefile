@@ -19,7 +19,7 @@ setup: $(BIN)/grpo-nb
 
 demo: setup
 	$(BIN)/grpo-nb validate data/mgl_history_grpo.jsonl
-	$(BIN)/grpo-nb train --output outputs/demo-dpo --overwrite
+	$(BIN)/grpo-nb report
 
 test: setup
 	$(BIN)/nbdev_test --path nbs

@@ -27,7 +27,8 @@ def test_trains_within_10_minutes_and_learns(trained):
 def test_artifacts_exist_and_metrics_are_logged(trained):
     output, _, _ = trained
     for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "training_stats.json", "README.md",
-                 "sample_generations.jsonl", "training_logs/metrics.jsonl", "training_logs/training.log", "rejects.jsonl"):
+                 "sample_generations.jsonl", "training_logs/metrics.jsonl", "training_logs/training.log", "rejects.jsonl",
+                 "heldout_pairs.jsonl"):
         assert (output / name).exists(), name
     metrics = [json.loads(l) for l in (output / "training_logs/metrics.jsonl").read_text().splitlines()]
     train = [m for m in metrics if "loss" in m]

@@ -1,0 +1,74 @@
+"`grpo-nb report`: the training notebook executed by papermill, rendered to one self-contained HTML file, and the index."
+import json, re, subprocess, sys
+from pathlib import Path
+import pytest
+from conftest import ROOT
+
+SCRIPT_PROMPT = "<script>alert(1)</script> Чингис хаан хэзээ, хаана төрсөн бэ?"
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, run_cli):
+    reports = tmp_path_factory.mktemp("reports")
+    out = run_cli("report", "-p", "epochs", "1", "-p", "sample_prompts", json.dumps([SCRIPT_PROMPT], ensure_ascii=False),
+                  "--reports-dir", reports)
+    assert out.returncode == 0, out.stderr[-3000:]
+    path = Path(re.search(r"report: (\S+)", out.stdout).group(1))
+    return reports, path
+
+@pytest.fixture(scope="module")
+def run_cli():
+    from conftest import CLI
+    import os
+    return lambda *args: subprocess.run([str(CLI), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                                        env={**os.environ, "GRPO_NB_DEBUG": ""})
+
+def test_report_is_one_self_contained_file_with_figures_and_numbers(report):
+    reports, path = report
+    page = path.read_text(encoding="utf-8")
+    folder = path.parent
+    assert re.match(r"\d{8}-\d{6}-dpo-tiny-mn-llama$", folder.name)
+    assert (folder / "run.ipynb").exists() and (folder / "adapter/adapter_model.safetensors").exists()
+    assert page.count("data:image/png;base64,") >= 4, "data summary, curves and accuracy figures are embedded"
+    assert not re.search(r'(src|href)="https?://', page), "nothing is fetched from the network"
+    stats = json.loads((folder / "adapter/training_stats.json").read_text())
+    for number in (f"{stats['last_train_loss']:.4f}", f"{stats['eval_reward_accuracy']:.4f}", f"{stats['eval_reward_margin']:.4f}",
+                   f"{stats['trainable_parameters']:,}"):
+        assert number in page, number
+    for heading in ("Data", "Configuration", "Training", "Base against tuned", "Samples"):
+        assert f">{heading}<" in page, heading
+    assert "import json" not in page, "code is hidden"
+
+def test_text_from_data_and_models_is_escaped(report):
+    page = report[1].read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+def test_held_out_improvement_is_measured_with_intervals(report):
+    summary = json.loads((report[1].parent / "summary.json").read_text())
+    difference = summary["normalised_difference"]
+    assert difference["low"] <= difference["value"] <= difference["high"]
+    assert summary["test"] > 0 and summary["accepted"] >= 300
+
+def test_index_lists_the_run(report):
+    reports, path = report
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert f'href="{path.parent.name}/report.html"' in index and ">ok<" in index
+
+def test_failing_run_writes_partial_report_and_exits_nonzero(tmp_path, run_cli):
+    out = run_cli("report", "-p", "epochs", "-1", "--reports-dir", tmp_path)
+    assert out.returncode != 0
+    assert len(out.stderr.strip().splitlines()) == 1 and "epochs must be positive" in out.stderr
+    folder = next(p for p in tmp_path.iterdir() if p.is_dir())
+    assert (folder / "run.ipynb").exists()
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "An Exception was encountered" in page and "epochs must be positive" in page
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+    assert ">failed<" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+def test_papermill_cli_runs_the_same_notebook(tmp_path):
+    papermill = Path(sys.executable).with_name("papermill")
+    out = subprocess.run([str(papermill), "nbs/10_training_run.ipynb", str(tmp_path / "run.ipynb"), "-p", "epochs", "1",
+                          "-p", "output", str(tmp_path / "adapter"), "--cwd", "nbs", "-k", "python3"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads((tmp_path / "adapter/training_stats.json").read_text())["config"]["epochs"] == 1
