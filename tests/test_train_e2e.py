@@ -1,17 +1,6 @@
 "The done-when of DPO training: the embedded default on the bundled data, trained by `grpo-nb train` with its defaults."
-import json, math, time
-import pytest
+import json, math
 from conftest import ROOT
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory):
-    output = tmp_path_factory.mktemp("e2e") / "adapter"
-    from conftest import CLI
-    import subprocess
-    start = time.time()
-    out = subprocess.run([str(CLI), "train", "--output", str(output), "--no-progress"], capture_output=True, text=True, cwd=ROOT, timeout=1800)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return output, time.time() - start, out.stdout
 
 def test_trains_within_10_minutes_and_learns(trained):
     output, seconds, _ = trained
@@ -49,3 +38,28 @@ def test_adapter_reloads_with_peft_and_generates(trained):
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     generated = model.generate(**ids, max_new_tokens=12, do_sample=False)
     assert generated.shape[1] > ids["input_ids"].shape[1]
+
+def test_evaluate_cli_shows_tuned_beats_base_on_held_out_pairs(trained, tmp_path):
+    from conftest import CLI
+    import subprocess
+    output, _, _ = trained
+    out = subprocess.run([str(CLI), "evaluate", "--adapter", str(output), "--output", str(tmp_path / "eval.json")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    evaluation = json.loads((tmp_path / "eval.json").read_text())
+    difference = evaluation["preference"]["normalised"]["difference"]
+    assert difference["low"] > 0, f"paired 95% interval of tuned - base: {difference}"
+    share = lambda who: sum(g[f"{who}_quality"]["mongolian_share"] for g in evaluation["generations"]) / len(evaluation["generations"])
+    assert share("tuned") >= share("base") - 0.02, "tuned answers are at least as Mongolian as the base's"
+
+def test_evaluate_cli_works_on_any_preference_file(trained, tmp_path):
+    from conftest import CLI
+    import subprocess
+    output, _, _ = trained
+    out = subprocess.run([str(CLI), "evaluate", "--adapter", str(output), "--dataset", "data/demo_grpo_dataset.jsonl", "--output",
+                          str(tmp_path / "demo.json"), "--resamples", "200"], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads((tmp_path / "demo.json").read_text())["pairs"] == 8
+    assert "normalised" in out.stdout and "tuned - base" in out.stdout
+    missing = subprocess.run([str(CLI), "evaluate", "--adapter", str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
