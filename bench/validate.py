@@ -4,8 +4,7 @@ Records are built from the sentences of the bundled data, every one different (n
 shuffled sentences), with about 5% bad records of several kinds so that the reject paths are timed too.
 Run: .venv/bin/python bench/validate.py [--records N]
 """
-import argparse, json, os, random, re, sys, tempfile, time
-from collections import Counter
+import argparse, json, os, random, re, tempfile, time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1"); os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -1,7 +1,7 @@
 "The bundled Mongolian history data: counts, spread over history, no duplicates, and it all loads through grpo_nb.data."
 import json
 from collections import Counter
-from grpo_nb.data import validate, load_corpus, load_retrieval_questions, normalize_text, ValidationConfig
+from grpo_nb.data import validate, load_corpus, load_retrieval_questions, normalize_text
 from grpo_nb.mongolian import detect_mongolian
 from conftest import ROOT
 

@@ -1,6 +1,5 @@
 "`grpo-nb generate` and `grpo-nb merge` on a freshly trained adapter."
 import shutil
-from conftest import ROOT
 
 QUESTION = "Монгол Улс хэзээ тусгаар тогтнолоо зарласан бэ?"
 
