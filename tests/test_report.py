@@ -67,7 +67,7 @@ def test_failing_run_writes_partial_report_and_exits_nonzero(tmp_path, run_cli):
 
 def test_papermill_cli_runs_the_same_notebook(tmp_path):
     papermill = Path(sys.executable).with_name("papermill")
-    out = subprocess.run([str(papermill), "nbs/10_training_run.ipynb", str(tmp_path / "run.ipynb"), "-p", "epochs", "1",
+    out = subprocess.run([str(papermill), "nbs/11_training_run.ipynb", str(tmp_path / "run.ipynb"), "-p", "epochs", "1",
                           "-p", "output", str(tmp_path / "adapter"), "--cwd", "nbs", "-k", "python3"],
                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -1,0 +1,182 @@
+"The done-when of GRPO, through `grpo-nb report -p method grpo` with the embedded default on the bundled data: a reward model with held-out pairwise accuracy of at least 0.8, a GRPO run whose total reward rises by more than its standard error, both in under 15 minutes, and a report that shows it; artifacts that reload; the CLI's commands; resume and overwrite."
+import json, os, re, signal, subprocess, sys, textwrap, time
+from pathlib import Path
+import pytest
+from conftest import ROOT, CLI
+
+DATA = str(ROOT / "data/mgl_history_grpo.jsonl")
+
+def cli(*args, timeout=1200):
+    return subprocess.run([str(CLI), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "GRPO_NB_DEBUG": ""})
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory):
+    "The report of a GRPO run with the `tiny` presets: (run folder, reward stats, GRPO stats, wall seconds of the whole report)."
+    from grpo_nb.runs import TrainingStats
+    from grpo_nb.grpo import GRPOTrainingStats
+    reports = tmp_path_factory.mktemp("reports")
+    start = time.time()
+    out = cli("report", "-p", "method", "grpo", "--reports-dir", reports)
+    seconds = time.time() - start
+    assert out.returncode == 0, out.stderr[-3000:]
+    folder = Path(re.search(r"report: (\S+)", out.stdout).group(1)).parent
+    return (folder, TrainingStats.load(folder / "adapter-reward/training_stats.json"),
+            GRPOTrainingStats.load(folder / "adapter/training_stats.json"), seconds)
+
+def test_reward_model_separates_held_out_pairs(runs):
+    root, reward, _, _ = runs
+    print(f"reward model: held-out pairwise accuracy {reward.eval_reward_accuracy:.3f}, margin {reward.eval_reward_margin:.2f}, "
+          f"{reward.runtime_seconds:.0f} s")
+    assert reward.method == "reward" and reward.eval_reward_accuracy >= 0.8
+    scores = [json.loads(l) for l in (root / "adapter-reward/heldout_scores.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(scores) == reward.dataset["test"] > 0
+    assert sum(s["chosen"] > s["rejected"] for s in scores) / len(scores) == reward.eval_reward_accuracy
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "training_stats.json", "README.md",
+                 "rejects.jsonl", "heldout_pairs.jsonl", "training_logs/metrics.jsonl", "training_logs/training.log"):
+        assert (root / "adapter-reward" / name).exists(), name
+    assert not (root / "adapter-reward.work").exists()
+
+def test_reward_model_reloads_with_its_head(runs):
+    "Plain PEFT on a fresh sequence-classification base gives the saved scores: the score head is in the adapter."
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    root, reward, _, _ = runs
+    folder = root / "adapter-reward"
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(reward.base_model, num_labels=1), folder).eval()
+    model.config.pad_token_id = tokenizer.pad_token_id
+    pairs = [json.loads(l) for l in (folder / "heldout_pairs.jsonl").read_text(encoding="utf-8").splitlines()][:4]
+    scores = [json.loads(l) for l in (folder / "heldout_scores.jsonl").read_text(encoding="utf-8").splitlines()][:4]
+    for pair, saved in zip(pairs, scores):
+        chat = [{"role": "user", "content": pair["prompt"]}, {"role": "assistant", "content": pair["chosen"]}]
+        with torch.no_grad():
+            score = model(**tokenizer.apply_chat_template([chat], tokenize=True, return_dict=True, return_tensors="pt")).logits[0, 0].item()
+        assert abs(score - saved["chosen"]) < 0.05   # equal up to bf16 rounding where the run had a GPU; a random head is off by far more
+
+def test_grpo_total_reward_rises_by_more_than_its_standard_error(runs):
+    from grpo_nb.grpo import reward_improvement
+    root, _, grpo, _ = runs
+    improvement = reward_improvement(root / "adapter/training_logs/metrics.jsonl")
+    print(f"GRPO: {grpo.global_step} steps in {grpo.runtime_seconds:.0f} s; total reward first 10% {improvement.first_mean:.3f}, "
+          f"last 10% {improvement.last_mean:.3f}, difference {improvement.difference:+.3f} ± {improvement.standard_error:.3f}")
+    assert improvement.difference > improvement.standard_error
+    assert grpo.method == "grpo" and grpo.rewards["total"] == improvement._asdict()
+    assert set(grpo.rewards) == {"total", "mongolian_reward", "length_reward", "repetition_penalty", "reward_model"}
+
+def test_report_shows_the_reward_model_and_the_reward_rise(runs):
+    root, reward, grpo, _ = runs
+    page = (root / "report.html").read_text(encoding="utf-8")
+    total = grpo.rewards["total"]
+    for number in (f"{reward.eval_reward_accuracy:.4f}", f"{total['first_mean']:.4f}", f"{total['last_mean']:.4f}",
+                   f"{total['difference']:+.4f} ± {total['standard_error']:.4f}"):
+        assert number in page, number
+    assert "difference ± standard error" in page and "held-out pairwise accuracy" in page
+    assert page.count("data:image/png;base64,") >= 4
+    summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
+    assert summary["method"] == "grpo" and summary["rewards"]["total"] == total and summary["reward_model_accuracy"] >= 0.8
+    assert re.match(r"\d{8}-\d{6}-grpo-tiny-mn-llama$", root.name)
+
+def test_reward_model_and_grpo_take_under_15_minutes(runs):
+    _, reward, grpo, seconds = runs
+    print(f"report wall time {seconds:.0f} s (reward model {reward.runtime_seconds:.0f} s, GRPO {grpo.runtime_seconds:.0f} s of training)")
+    assert seconds < 900
+
+def test_grpo_logs_every_step(runs):
+    root, _, grpo, _ = runs
+    metrics = [json.loads(l) for l in (root / "adapter/training_logs/metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    steps = [m for m in metrics if "reward" in m]
+    assert [m["step"] for m in steps] == list(range(1, grpo.global_step + 1))
+    keys = ["reward", "reward_std", "kl", "completions/mean_length", "learning_rate", "loss"]
+    keys += [f"rewards/{name}/{stat}" for name in grpo.config["reward_weights"] for stat in ("mean", "std")]
+    for key in keys: assert all(key in m for m in steps), key
+
+def test_grpo_artifacts_reload_with_peft(runs):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    root, _, grpo, _ = runs
+    output = root / "adapter"
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "training_stats.json", "README.md",
+                 "sample_generations.jsonl", "training_logs/metrics.jsonl", "training_logs/training.log", "rejects.jsonl"):
+        assert (output / name).exists(), name
+    assert "## Rewards" in (output / "README.md").read_text(encoding="utf-8") and grpo.dataset["prompts"] > 0
+    samples = [json.loads(l) for l in (output / "sample_generations.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert samples and all(s["base"] and s["tuned"] for s in samples)
+    tokenizer = AutoTokenizer.from_pretrained(output)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(grpo.base_model), output)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Чингис хаан хэзээ төрсөн бэ?"}], tokenize=False, add_generation_prompt=True)
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    assert model.generate(**ids, max_new_tokens=8, do_sample=False).shape[1] > ids["input_ids"].shape[1]
+
+def test_cli_train_reward_then_train_grpo(runs, tmp_path):
+    reward = cli("train-reward", "--dataset", DATA, "--output", tmp_path / "reward", "--epochs", "0.3", "--no-progress")
+    assert reward.returncode == 0, reward.stderr[-2000:]
+    assert re.search(r"held-out pairwise accuracy \d\.\d{3} over \d+ pairs", reward.stdout)
+    grpo = cli("train", "--method", "grpo", "--dataset", DATA, "--output", tmp_path / "grpo", "--reward-model", tmp_path / "reward",
+               "--reward-weight", "repetition_penalty=0", "--reward-weight", "reward_model=0.5", "--max-steps", "4",
+               "--batch-size", "8", "--num-generations", "4", "--max-completion-length", "16", "--no-progress")
+    assert grpo.returncode == 0, grpo.stderr[-2000:]
+    assert "total reward, first 10% of steps" in grpo.stdout
+    stats = json.loads((tmp_path / "grpo/training_stats.json").read_text(encoding="utf-8"))
+    assert stats["config"]["reward_weights"] == {"mongolian_reward": 1.0, "length_reward": 1.0, "reward_model": 0.5}
+    assert stats["global_step"] == 4 and stats["config"]["num_generations"] == 4
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--method", "grpo", "--loss-type", "ipo"], "--loss-type does not apply to grpo"),
+    (["train", "--method", "grpo", "--max-length", "128"], "--max-length does not apply to grpo"),
+    (["train", "--method", "grpo", "--reward-weight", "bleu=1"], "unknown reward function 'bleu'"),
+    (["train", "--method", "grpo", "--reward-weight", "length_reward"], "NAME=WEIGHT"),
+    (["train", "--method", "grpo", "--reward-model", "no/such/folder"], "no such reward model folder"),
+    (["train", "--method", "grpo", "--num-generations", "3", "--batch-size", "8"], "multiple of num_generations"),
+    (["train", "--method", "dpo", "--num-generations", "4"], "--num-generations does not apply to dpo"),
+    (["train", "--method", "ppo"], "invalid choice"),
+    (["train-reward", "--learning-rate", "-1"], "must be positive"),
+    (["train-reward", "--beta", "0.1"], "unrecognized arguments"),
+])
+def test_bad_options_are_one_line_exit_2(tmp_path, args, message):
+    out = cli(*args, "--output", tmp_path / "out")
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.work").exists()
+
+def test_existing_output_needs_overwrite_and_bad_reward_model_is_one_line(runs, tmp_path):
+    root, _, _, _ = runs
+    out = cli("train", "--method", "grpo", "--output", root / "adapter", "--reward-model", root / "adapter-reward")
+    assert out.returncode == 2 and "--overwrite" in out.stderr
+    out = cli("train", "--method", "grpo", "--output", tmp_path / "out", "--reward-model", root / "adapter")
+    assert out.returncode == 2 and "not a reward model" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.work").exists()
+
+def test_help_documents_grpo_options():
+    out = cli("train", "--help")
+    for option in ("--method", "--reward-model", "--reward-weight", "--num-generations", "--beta", "--max-completion-length",
+                   "--temperature", "--max-steps", "--precompute-ref-log-probs", "--group-by-length", "--use-liger-kernel", "--torch-threads"):
+        assert option in out.stdout, option
+    assert "--max-length" in cli("train-reward", "--help").stdout
+
+SMALL_RUN = textwrap.dedent("""
+    import sys
+    from grpo_nb.grpo import make_grpo_config, train_grpo
+    config = make_grpo_config(dataset=sys.argv[1], output=sys.argv[2], max_steps=12, save_steps=2, batch_size=8, num_generations=4,
+                              max_completion_length=16, max_new_tokens=8)
+    print(train_grpo(config, resume=sys.argv[3] == "resume", progress=False).global_step)
+""")
+
+def test_resume_after_kill_9_logs_each_step_once(tmp_path):
+    output = tmp_path / "killed"
+    run = lambda mode: [sys.executable, "-c", SMALL_RUN, DATA, str(output), mode]
+    proc = subprocess.Popen(run("fresh"), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = output.with_name("killed.work") / "checkpoints" / "checkpoint-4"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline: time.sleep(0.2)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL); proc.wait()
+    assert not output.exists(), "a killed run must leave no half-written output"
+    resumed = subprocess.run(run("resume"), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.stdout.split()[-1] == "12"
+    metrics = [json.loads(l) for l in (output / "training_logs/metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [m["step"] for m in metrics if "reward" in m] == list(range(1, 13))
+    assert "resuming from checkpoint-" in (output / "training_logs/training.log").read_text(encoding="utf-8")
+    assert not output.with_name("killed.work").exists()
