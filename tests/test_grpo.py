@@ -151,7 +151,7 @@ def test_existing_output_needs_overwrite_and_bad_reward_model_is_one_line(runs, 
 def test_help_documents_grpo_options():
     out = cli("train", "--help")
     for option in ("--method", "--reward-model", "--reward-weight", "--num-generations", "--beta", "--max-completion-length",
-                   "--temperature", "--max-steps", "--precompute-ref-log-probs", "--group-by-length", "--use-liger-kernel", "--torch-threads"):
+                   "--temperature", "--max-steps", "--precompute-ref-log-probs", "--score-answers-only", "--group-by-length", "--use-liger-kernel", "--torch-threads"):
         assert option in out.stdout, option
     assert "--max-length" in cli("train-reward", "--help").stdout
 
