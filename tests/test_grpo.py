@@ -76,6 +76,7 @@ def test_report_shows_the_reward_model_and_the_reward_rise(runs):
     assert page.count("data:image/png;base64,") >= 4
     summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
     assert summary["method"] == "grpo" and summary["rewards"]["total"] == total and summary["reward_model_accuracy"] >= 0.8
+    assert f"{total['difference']:+.3f} ± {total['standard_error']:.3f}" in (root.parent / "index.html").read_text(encoding="utf-8")
     assert re.match(r"\d{8}-\d{6}-grpo-tiny-mn-llama$", root.name)
 
 def test_reward_model_and_grpo_take_under_15_minutes(runs):
