@@ -30,6 +30,7 @@ def test_report_is_one_self_contained_file_with_figures_and_numbers(report):
     assert (folder / "run.ipynb").exists() and (folder / "adapter/adapter_model.safetensors").exists()
     assert page.count("data:image/png;base64,") >= 4, "data summary, curves and accuracy figures are embedded"
     assert not re.search(r'(src|href)="https?://', page), "nothing is fetched from the network"
+    assert "<script" not in page and "https://cdn" not in page, "no script runs"
     stats = json.loads((folder / "adapter/training_stats.json").read_text())
     for number in (f"{stats['last_train_loss']:.4f}", f"{stats['eval_reward_accuracy']:.4f}", f"{stats['eval_reward_margin']:.4f}",
                    f"{stats['trainable_parameters']:,}"):
