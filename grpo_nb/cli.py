@@ -144,8 +144,8 @@ def report_integrations(args, output: str) -> list[str] | None:
 def run_config(make, config_class, args, method: str, **extra):
     "The config `make` builds from the command line: the options given (None: not given), named after its fields."
     import dataclasses
-    base_name = (args.base or "tiny-mn-llama").rstrip("/").split("/")[-1]
-    output = args.output or f"outputs/{method}-{base_name}"
+    from grpo_nb.report import model_name
+    output = args.output or f"outputs/{method}-{model_name(args.base)}"
     given = {k: v for k, v in vars(args).items() if k not in _RUN_CONTROL and v is not None}
     fields = {f.name for f in dataclasses.fields(config_class)}
     if misplaced := [k for k in given if k not in fields]:

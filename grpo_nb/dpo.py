@@ -73,8 +73,8 @@ def with_pair_lengths(dataset):
 def train_dpo(config: DPOTrainingConfig, overwrite: bool = False, resume: bool = False, progress: bool = True) -> TrainingStats:
     "Validate the data, train a LoRA adapter with DPO, and write the adapter and its evidence to `config.output`."
     from trl import DPOTrainer
-    from grpo_nb.model import load_model_and_tokenizer, prepare_for_lora, lora_config, qlora_config, resolve_dtype
-    if config.load_in_4bit: qlora_config(resolve_dtype(config.dtype))   # fail before any work when 4-bit cannot load here
+    from grpo_nb.model import prepare_for_lora
+    load = config.policy_loader()
 
     def build_trainer(model, tokenizer, splits, folders, callbacks):
         args = dpo_arguments(config, folders, progress)
@@ -82,17 +82,15 @@ def train_dpo(config: DPOTrainingConfig, overwrite: bool = False, resume: bool =
         # the plain model and a peft_config, not a PeftModel: given a PeftModel, TRL keeps a copy of its adapter as the
         # reference; given a config, the reference is the base with the adapter disabled, as DPO with LoRA intends
         trainer = DPOTrainer(model=model, args=args, train_dataset=splits["train"], eval_dataset=splits["test"], processing_class=tokenizer,
-                             peft_config=lora_config(model, config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules),
-                             callbacks=callbacks)
+                             peft_config=config.lora_config(model), callbacks=callbacks)
         if config.group_by_length: trainer.train_dataset, trainer.eval_dataset = map(with_pair_lengths, (trainer.train_dataset, trainer.eval_dataset))
         return trainer
 
     def write_artifacts(folder: Path, run):
-        last_eval = ([h for h in run.trainer.state.log_history if "eval_loss" in h] or [{}])[-1]
+        last_eval = run.last_eval
         stats = run.stats("dpo", eval_loss=last_eval.get("eval_loss"), eval_reward_accuracy=last_eval.get("eval_rewards/accuracies"),
                           eval_reward_margin=last_eval.get("eval_rewards/margins"))
         write_adapter_artifacts(folder, config, run.trainer.model, run.tokenizer, stats)
 
-    load = lambda: load_model_and_tokenizer(config.base, config.dtype, config.load_in_4bit, config.trust_remote_code)
     output = run_training(config, load, build_trainer, write_artifacts, overwrite, resume, progress)
     return TrainingStats.load(output / "training_stats.json")

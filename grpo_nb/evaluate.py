@@ -142,7 +142,8 @@ def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float
                      batch_size: int = 8, n_resamples: int = 2000, seed: int = 0, validation: ValidationConfig | None = None) -> Evaluation:
     "Base against `adapter` on the accepted pairs of `dataset` (default: the adapter's held-out pairs) and on `prompts`."
     from peft import PeftModel
-    from grpo_nb.model import load_model_and_tokenizer, generate_answers
+    from grpo_nb.model import load_model_and_tokenizer
+    from grpo_nb.runs import sample_generations
     adapter = Path(adapter)
     stats_path = adapter / "training_stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
@@ -157,12 +158,8 @@ def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float
     tuned_scores = score_pairs(model, tokenizer, records, batch_size, max_length)
     preference = compare_scores(base_scores, tuned_scores, beta or config.get("beta", 0.1), n_resamples, seed)
     prompts = list(prompts or config.get("sample_prompts") or [])
-    generations = []
-    if prompts:
-        with model.disable_adapter(): base_answers = generate_answers(model, tokenizer, prompts, max_new_tokens=max_new_tokens)
-        tuned_answers = generate_answers(model, tokenizer, prompts, max_new_tokens=max_new_tokens)
-        generations = [{"prompt": p, "base": b, "tuned": t, "base_quality": answer_quality(b), "tuned_quality": answer_quality(t)}
-                       for p, b, t in zip(prompts, base_answers, tuned_answers)]
+    generations = [{**g, "base_quality": answer_quality(g["base"]), "tuned_quality": answer_quality(g["tuned"])}
+                   for g in (sample_generations(model, tokenizer, prompts, max_new_tokens) if prompts else [])]
     return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations)
 
 # %% ../nbs/05_evaluate.ipynb #c027f43f

@@ -14,8 +14,8 @@ import numpy as np
 from .data import field_text, normalize_text
 from .evaluate import read_metrics
 from .reward import RewardModelReward, mongolian_reward, length_reward, repetition_penalty
-from .runs import (PolicyRunConfig, TrainingError, TrainingStats, config_from_preset, trainer_arguments, run_training,
-                          write_adapter_artifacts)
+from .runs import (PolicyRunConfig, TrainingError, TrainingStats, as_messages, config_from_preset, trainer_arguments,
+                          run_training, write_adapter_artifacts)
 
 # %% auto #0
 __all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'PRESETS', 'GRPO_CURVES', 'default_reward_weights', 'GRPOTrainingConfig',
@@ -94,7 +94,7 @@ def prompt_dataset(split):
     from datasets import Dataset
     prompts = {}
     for record in split: prompts.setdefault(normalize_text(field_text(record, "prompt")), record["prompt"])
-    return Dataset.from_list([{"prompt": p if isinstance(p, list) else [{"role": "user", "content": p}]} for p in prompts.values()])
+    return Dataset.from_list([{"prompt": as_messages(p, "user")} for p in prompts.values()])
 
 # %% ../nbs/07_grpo.ipynb #90467d7c
 class RewardImprovement(NamedTuple):
@@ -132,8 +132,9 @@ GRPO_CURVES = (("reward", None, "total reward"), ("kl", None, "KL to the referen
 
 def reward_trends(metrics, names) -> dict:
     "`RewardImprovement` (as a dict) of the total reward (`total`) and of each reward function's logged mean."
+    records = read_metrics(metrics) if isinstance(metrics, (str, Path)) else metrics
     keys = {"total": "reward", **{name: f"rewards/{name}/mean" for name in names}}
-    return {name: reward_improvement(metrics, key)._asdict() for name, key in keys.items()}
+    return {name: reward_improvement(records, key)._asdict() for name, key in keys.items()}
 
 def rewards_card_section(stats: GRPOTrainingStats) -> str:
     "The model card's table of rewards: weight, mean over the first and last 10% of steps, difference ± standard error."
@@ -155,23 +156,20 @@ Mean reward of the sampled answers over the first and the last 10% of training s
 def train_grpo(config: GRPOTrainingConfig, overwrite: bool = False, resume: bool = False, progress: bool = True) -> GRPOTrainingStats:
     "Train a LoRA adapter with GRPO on the distinct prompts of the train split, and write the adapter and its evidence to `config.output`."
     from trl import GRPOTrainer
-    from grpo_nb.model import load_model_and_tokenizer, prepare_for_lora, lora_config, qlora_config, resolve_dtype
-    if config.load_in_4bit: qlora_config(resolve_dtype(config.dtype))   # fail before any work when 4-bit cannot load here
-    funcs = reward_functions(config)
+    from grpo_nb.model import prepare_for_lora
+    load, funcs = config.policy_loader(), reward_functions(config)
 
     def build_trainer(model, tokenizer, splits, folders, callbacks):
         args = grpo_arguments(config, folders, progress)
         model = prepare_for_lora(model, args.gradient_checkpointing)
         # a peft_config, not a PeftModel: the reference for the KL term is then the base with the adapter disabled
         return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=prompt_dataset(splits["train"]), processing_class=tokenizer,
-                           peft_config=lora_config(model, config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules),
-                           callbacks=callbacks)
+                           peft_config=config.lora_config(model), callbacks=callbacks)
 
     def write_artifacts(folder: Path, run):
         stats = run.stats("grpo", GRPOTrainingStats, counts={**run.counts, "prompts": len(run.trainer.train_dataset)},
                           rewards=reward_trends(run.logger.metrics_path, run.trainer.reward_func_names))
         write_adapter_artifacts(folder, config, run.trainer.model, run.tokenizer, stats, rewards_card_section(stats))
 
-    load = lambda: load_model_and_tokenizer(config.base, config.dtype, config.load_in_4bit, config.trust_remote_code)
     output = run_training(config, load, build_trainer, write_artifacts, overwrite, resume, progress)
     return GRPOTrainingStats.load(output / "training_stats.json")

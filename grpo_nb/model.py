@@ -213,21 +213,23 @@ def qlora_config(compute_dtype: torch.dtype) -> BitsAndBytesConfig:
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                               bnb_4bit_compute_dtype=compute_dtype)
 
-def load_model_and_tokenizer(base=None, dtype: str = "auto", load_in_4bit: bool = False, trust_remote_code: bool = False):
-    "(model, tokenizer) of `base` (a Hub id or local folder; None for the default model), the tokenizer made ready by `prepare_tokenizer`."
+def load_model_and_tokenizer(base=None, dtype: str = "auto", load_in_4bit: bool = False, trust_remote_code: bool = False,
+                             model_class=AutoModelForCausalLM, **model_kwargs):
+    "(model, tokenizer) of `base` (a Hub id or local folder; None for the default model) as a `model_class`, the tokenizer made ready by `prepare_tokenizer`."
     torch_dtype = resolve_dtype(dtype)
     quantization = qlora_config(torch_dtype) if load_in_4bit else None
     base = str(default_model_path() if base is None else base)
     device_map = {"": torch.cuda.current_device()} if torch.cuda.is_available() else None
     try:
         tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=trust_remote_code)
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch_dtype, quantization_config=quantization,
-                                                     device_map=device_map, trust_remote_code=trust_remote_code)
+        model = model_class.from_pretrained(base, dtype=torch_dtype, quantization_config=quantization, device_map=device_map,
+                                            trust_remote_code=trust_remote_code, **model_kwargs)
     except (OSError, ValueError) as e:
         where = "a folder, but not a loadable model" if Path(base).is_dir() else "not a local folder, and not loadable from the Hugging Face Hub"
         raise ModelError(f"{base}: {where} ({str(e).strip().splitlines()[0]})") from None
     tokenizer = prepare_tokenizer(tokenizer)
-    if model.generation_config.pad_token_id is None: model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if not model.can_generate(): model.config.pad_token_id = tokenizer.pad_token_id
+    elif model.generation_config.pad_token_id is None: model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
 
 # %% ../nbs/02_model.ipynb #1b6eb050

@@ -11,7 +11,7 @@ from pathlib import Path
 from .data import data_dir
 
 # %% auto #0
-__all__ = ['ReportError', 'training_notebook', 'run_id', 'render_html', 'stderr_to', 'run_report', 'write_index']
+__all__ = ['ReportError', 'training_notebook', 'model_name', 'run_id', 'render_html', 'stderr_to', 'run_report', 'write_index']
 
 # %% ../nbs/10_report.ipynb #008d3b2e
 class ReportError(Exception):
@@ -21,10 +21,13 @@ def training_notebook() -> Path:
     "The parameterised training notebook: `nbs/11_training_run.ipynb` of the checkout."
     return data_dir().parent / "nbs" / "11_training_run.ipynb"
 
+def model_name(base=None) -> str:
+    "The short name of `base` for run and output folders: the last part of its id or path; `tiny-mn-llama` for the embedded model."
+    return str(base or "tiny-mn-llama").rstrip("/").split("/")[-1]
+
 def run_id(parameters: dict, now: float | None = None) -> str:
     "When and what: timestamp, method and base model name, e.g. `20261124-053012-dpo-tiny-mn-llama`."
-    base = str(parameters.get("base") or "tiny-mn-llama").rstrip("/").split("/")[-1]
-    what = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{parameters.get('method', 'dpo')}-{base}")
+    what = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{parameters.get('method', 'dpo')}-{model_name(parameters.get('base'))}")
     return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{what}"
 
 # %% ../nbs/10_report.ipynb #25352c97

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from .evaluate import distinct_2
 from .mongolian import mongolian_share
-from .runs import RunConfig, RunFolders, TrainingStats, config_from_preset, model_card, run_training, save_model, trainer_arguments
+from .runs import (RunConfig, RunFolders, TrainingStats, as_messages, config_from_preset, model_card, run_training, save_model,
+                          trainer_arguments)
 
 # %% auto #0
 __all__ = ['PRESETS', 'completion_text', 'mongolian_reward', 'length_score', 'length_reward', 'repetition_penalty',
            'RewardTrainingConfig', 'make_reward_config', 'RewardError', 'load_reward_base', 'reward_lora_config',
-           'load_reward_model', 'as_messages', 'RewardModelReward', 'pair_rewards', 'reward_arguments',
-           'train_reward_model']
+           'load_reward_model', 'RewardModelReward', 'pair_rewards', 'reward_arguments', 'train_reward_model']
 
 # %% ../nbs/06_reward.ipynb #73096df7
 def completion_text(completion) -> str:
@@ -68,26 +68,17 @@ class RewardError(Exception):
     "A reward model that cannot be loaded or used; the message is one line."
 
 def load_reward_base(base=None, dtype: str = "auto", trust_remote_code: bool = False):
-    "(model, tokenizer): `base` (None: the embedded default) with a new one-score head, and its tokenizer made ready by `prepare_tokenizer`."
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    "(model, tokenizer): `base` (None: the embedded default) with a new one-score head (see `load_model_and_tokenizer`)."
+    from transformers import AutoModelForSequenceClassification
     from trl.trainer.reward_trainer import suppress_seqcls_warning
-    from grpo_nb.model import ModelError, default_model_path, prepare_tokenizer, resolve_dtype
-    base = str(default_model_path() if base is None else base)
-    try:
-        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(base, trust_remote_code=trust_remote_code))
-        with suppress_seqcls_warning():   # the head is missing from a causal LM's checkpoint by design
-            model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, dtype=resolve_dtype(dtype),
-                                                                       trust_remote_code=trust_remote_code)
-    except (OSError, ValueError) as e:
-        raise ModelError(f"{base}: cannot load as a reward model ({str(e).strip().splitlines()[0]})") from None
-    model.config.pad_token_id = tokenizer.pad_token_id
-    return model, tokenizer
+    from grpo_nb.model import load_model_and_tokenizer
+    with suppress_seqcls_warning():   # the head is missing from a causal LM's checkpoint by design
+        return load_model_and_tokenizer(base, dtype, trust_remote_code=trust_remote_code, model_class=AutoModelForSequenceClassification,
+                                        num_labels=1)
 
 def reward_lora_config(model, config: RewardTrainingConfig):
     "LoRA on the policy's projections (see `lora_config`) for sequence classification, with the score head trained and saved whole."
-    from grpo_nb.model import lora_config
-    return replace(lora_config(model, config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules),
-                   task_type="SEQ_CLS", modules_to_save=["score"])
+    return replace(config.lora_config(model), task_type="SEQ_CLS", modules_to_save=["score"])
 
 # %% ../nbs/06_reward.ipynb #b4b28068
 def load_reward_model(folder):
@@ -101,10 +92,6 @@ def load_reward_model(folder):
     model, tokenizer = load_reward_base(adapter["base_model_name_or_path"])
     model = PeftModel.from_pretrained(model, folder).merge_and_unload().eval()
     return model.to("cuda" if torch.cuda.is_available() else "cpu"), tokenizer
-
-def as_messages(value, role: str) -> list[dict]:
-    "A prompt or answer as a list of chat messages (already a list: kept)."
-    return value if isinstance(value, list) else [{"role": role, "content": value}]
 
 class RewardModelReward:
     "A trained reward model as a TRL reward function: the score of each prompt + completion, `batch_size` at a time."
@@ -151,8 +138,7 @@ def train_reward_model(config: RewardTrainingConfig, overwrite: bool = False, re
         save_model(folder, run.trainer.model, run.tokenizer)
         heldout = run.splits["test"].to_list()
         chosen, rejected = pair_rewards(RewardModelReward(folder), heldout)   # from the saved files, head included
-        evals = [h for h in run.trainer.state.log_history if "eval_loss" in h]
-        stats = run.stats("reward", eval_loss=evals[-1]["eval_loss"] if evals else None,
+        stats = run.stats("reward", eval_loss=run.last_eval.get("eval_loss"),
                           eval_reward_accuracy=float(np.mean(chosen > rejected)), eval_reward_margin=float(np.mean(chosen - rejected)))
         stats.save(folder / "training_stats.json")
         (folder / "README.md").write_text(model_card(stats, "AutoModelForSequenceClassification", ", num_labels=1"), encoding="utf-8")

@@ -16,9 +16,9 @@ from .data import ValidationConfig, load_preference_data
 # %% auto #0
 __all__ = ['SAMPLE_PROMPTS', 'RunConfig', 'PolicyRunConfig', 'config_from_preset', 'torch_threads', 'MetricsLogger',
            'TrainingStats', 'library_versions', 'git_commit', 'peak_memory_bytes', 'TrainingError', 'RunFolders',
-           'to_conversational', 'prepare_dataset', 'load_prepared_dataset', 'sample_generations', 'model_card',
-           'save_model', 'write_adapter_artifacts', 'FinishedRun', 'quiet_progress', 'trainer_arguments',
-           'run_training', 'answers_only_lm_head']
+           'as_messages', 'to_conversational', 'prepare_dataset', 'load_prepared_dataset', 'sample_generations',
+           'model_card', 'save_model', 'write_adapter_artifacts', 'answers_only_lm_head', 'FinishedRun',
+           'quiet_progress', 'trainer_arguments', 'run_training']
 
 # %% ../nbs/03_runs.ipynb #2eba42e1
 SAMPLE_PROMPTS = (
@@ -60,6 +60,11 @@ class RunConfig:
         if isinstance(self.validation, dict): self.validation = ValidationConfig(**self.validation)
         if problems := self.problems(): raise ValueError("; ".join(problems))
 
+    def lora_config(self, model):
+        "PEFT's `LoraConfig` of this run for `model` (see `grpo_nb.model.lora_config`)."
+        from grpo_nb.model import lora_config
+        return lora_config(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.target_modules)
+
     def problems(self) -> list[str]:
         "What is wrong with the settings (empty when nothing is); a method's config extends it."
         positive = ("learning_rate", "epochs", "batch_size", "gradient_accumulation", "lora_r", "lora_alpha", "save_steps", "logging_steps")
@@ -80,6 +85,12 @@ class PolicyRunConfig(RunConfig):
 
     def problems(self) -> list[str]:
         return super().problems() + ([f"max_new_tokens must be positive, got {self.max_new_tokens}"] if self.max_new_tokens <= 0 else [])
+
+    def policy_loader(self):
+        "`run_training`'s `load_model` for this run's base; fails at once, before any work, when 4-bit loading cannot work here."
+        from grpo_nb.model import load_model_and_tokenizer, qlora_config, resolve_dtype
+        if self.load_in_4bit: qlora_config(resolve_dtype(self.dtype))
+        return lambda: load_model_and_tokenizer(self.base, self.dtype, self.load_in_4bit, self.trust_remote_code)
 
 def config_from_preset(config_class, presets: dict, preset: str | None = "auto", **overrides):
     "A `config_class` from a named preset of `presets` and explicit overrides (None ignored); `auto` means `tiny` for the embedded model, none otherwise."
@@ -232,10 +243,14 @@ class RunFolders:
         shutil.rmtree(self.work, ignore_errors=True)
 
 # %% ../nbs/03_runs.ipynb #e2f5cbf1
+def as_messages(value, role: str) -> list[dict]:
+    "A prompt or answer as a list of chat messages with `role` (already a list: kept)."
+    return value if isinstance(value, list) else [{"role": role, "content": value}]
+
 def to_conversational(record: dict) -> dict:
     "A preference record in TRL's conversational form (fields already in that form are kept)."
-    def messages(name, role): return record[name] if isinstance(record[name], list) else [{"role": role, "content": record[name]}]
-    return {"prompt": messages("prompt", "user"), "chosen": messages("chosen", "assistant"), "rejected": messages("rejected", "assistant")}
+    return {"prompt": as_messages(record["prompt"], "user"), "chosen": as_messages(record["chosen"], "assistant"),
+            "rejected": as_messages(record["rejected"], "assistant")}
 
 def prepare_dataset(config, folders: RunFolders):
     "Validate and split `config.dataset`; save the splits (conversational), their counts and the held-out pairs to the work folder."
@@ -310,7 +325,18 @@ def write_adapter_artifacts(folder: Path, config, model, tokenizer, stats: Train
     samples = sample_generations(model, tokenizer, config.sample_prompts, config.max_new_tokens)
     (folder / "sample_generations.jsonl").write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
 
-# %% ../nbs/03_runs.ipynb #29393ca9
+# %% ../nbs/03_runs.ipynb #67b46392
+@contextmanager
+def answers_only_lm_head(enabled: bool = True):
+    "Within the block, TRL's fused LM head scores only the answer tokens of CPU tensors too, as it does on CUDA (see above)."
+    # written by hand: TRL decides "score only the labelled positions" by `_use_triton(device)`, with no option
+    import trl.trainer.utils as trl_utils
+    device_test = trl_utils._use_triton
+    if enabled: trl_utils._use_triton = lambda device: device.type == "cpu" or device_test(device)
+    try: yield
+    finally: trl_utils._use_triton = device_test
+
+# %% ../nbs/03_runs.ipynb #bfa42ff0
 @dataclass
 class FinishedRun:
     "A trained run, before its artifacts are written."
@@ -323,6 +349,11 @@ class FinishedRun:
     runtime: float
     started: str
     logger: MetricsLogger
+
+    @property
+    def last_eval(self) -> dict:
+        "The trainer's last held-out evaluation log (empty when it made none)."
+        return ([h for h in self.trainer.state.log_history if "eval_loss" in h] or [{}])[-1]
 
     def stats(self, method: str, stats_class=TrainingStats, counts: dict | None = None, **measured) -> TrainingStats:
         "The `stats_class` of the run: TRL's logged numbers, the run's cost, and the `measured` fields (held-out numbers and others)."
@@ -391,8 +422,8 @@ def run_training(config, load_model: Callable, build_trainer: Callable, write_ar
     from transformers import set_seed
     from transformers.trainer_callback import PrinterCallback
     if not progress: quiet_progress()
-    # a reward model has no LM head, and its config no `score_answers_only`
-    with torch_threads(config.torch_threads), answers_only_lm_head(getattr(config, "score_answers_only", False)):
+    answers_only = isinstance(config, PolicyRunConfig) and config.score_answers_only   # a reward model has no LM head
+    with torch_threads(config.torch_threads), answers_only_lm_head(answers_only):
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         state, folders = PartialState(cpu=not torch.cuda.is_available()), RunFolders(Path(config.output))
         if state.is_main_process:
@@ -416,14 +447,3 @@ def run_training(config, load_model: Callable, build_trainer: Callable, write_ar
             folders.publish()
         state.wait_for_everyone()
     return folders.output
-
-# %% ../nbs/03_runs.ipynb #67b46392
-@contextmanager
-def answers_only_lm_head(enabled: bool = True):
-    "Within the block, TRL's fused LM head scores only the answer tokens of CPU tensors too, as it does on CUDA (see above)."
-    # written by hand: TRL decides "score only the labelled positions" by `_use_triton(device)`, with no option
-    import trl.trainer.utils as trl_utils
-    device_test = trl_utils._use_triton
-    if enabled: trl_utils._use_triton = lambda device: device.type == "cpu" or device_test(device)
-    try: yield
-    finally: trl_utils._use_triton = device_test
