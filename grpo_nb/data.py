@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #491f97c4
 from __future__ import annotations
-import json, os, random, unicodedata
+import json, math, os, random, re, unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from difflib import SequenceMatcher
@@ -14,9 +14,11 @@ from typing import Any, Iterator
 from .mongolian import detect_mongolian
 
 # %% auto #0
-__all__ = ['FIELDS', 'DataError', 'RawRecord', 'read_records', 'ValidationConfig', 'RecordError', 'normal_words',
-           'normalize_text', 'field_text', 'check_record', 'Rejection', 'ValidationReport', 'validate',
-           'split_by_prompt', 'load_preference_data', 'data_dir', 'load_corpus', 'load_retrieval_questions']
+__all__ = ['FIELDS', 'SHORTCUTS', 'SHORTCUT_LIMIT', 'NEAR_PROMPT', 'DataError', 'RawRecord', 'read_records', 'ValidationConfig',
+           'RecordError', 'normal_words', 'normalize_text', 'content_words', 'field_text', 'check_record',
+           'answer_words', 'sentence_count', 'digit_count', 'shortcut_hits', 'shortcut_baselines', 'Rejection',
+           'ValidationReport', 'json_shape', 'merge_shapes', 'validate', 'prompt_overlap', 'question_groups',
+           'split_by_question', 'load_preference_data', 'data_dir', 'load_corpus', 'load_retrieval_questions']
 
 # %% ../nbs/01_data.ipynb #658dbaa8
 class DataError(Exception):
@@ -48,9 +50,14 @@ def _jsonl_records(data: bytes) -> Iterator[RawRecord]:
         except UnicodeDecodeError as e:
             yield RawRecord(number, line.decode("utf-8", "backslashreplace"), error=("invalid_utf8", f"invalid UTF-8 at byte {e.start}"))
             continue
-        try: yield RawRecord(number, text, json.loads(text))
-        except json.JSONDecodeError as e:
-            yield RawRecord(number, text, error=("not_json", f"not JSON: {e.msg} at column {e.colno}"))
+        yield _parse_line(number, text)
+
+def _parse_line(number: int, text: str) -> RawRecord:
+    try: return RawRecord(number, text, json.loads(text))
+    except json.JSONDecodeError as e: return RawRecord(number, text, error=("not_json", f"not JSON: {e.msg} at column {e.colno}"))
+    # valid JSON that Python will not read: nesting deeper than its stack, an integer of more than 4,300 digits
+    except RecursionError: return RawRecord(number, text, error=("not_json", "JSON nested too deeply to read"))
+    except ValueError as e: return RawRecord(number, text, error=("not_json", f"unreadable JSON: {str(e).split(';')[0]}"))
 
 def _json_array_records(text: str) -> Iterator[RawRecord]:
     "Items of a JSON array with the line each starts on (json.loads alone forgets positions)."
@@ -74,7 +81,7 @@ def read_records(source) -> Iterator[RawRecord]:
             try:
                 text = data.decode("utf-8")
                 if isinstance(json.loads(text), list): return _json_array_records(text)
-            except (UnicodeDecodeError, json.JSONDecodeError): pass
+            except (UnicodeDecodeError, ValueError, RecursionError): pass   # read line by line: each bad line its own rejection
         return _jsonl_records(data)
     if hasattr(source, "to_list") or isinstance(source, list):
         rows = source.to_list() if hasattr(source, "to_list") else source
@@ -91,7 +98,9 @@ class ValidationConfig:
     min_chosen_words: int = 20
     min_rejected_words: int = 10
     min_mongolian_share: float = 0.8
-    near_duplicate_ratio: float = 0.9
+    # None: a pair is refused only when its answers differ in punctuation, case and whitespace alone. A ratio (e.g. 0.9)
+    # also refuses answers sharing that share of their words: it would refuse minimal-edit pairs, the most telling ones.
+    near_duplicate_ratio: float | None = None
 
     def min_words(self, name: str) -> int: return getattr(self, f"min_{name}_words")
 
@@ -107,6 +116,10 @@ def normal_words(text: str) -> list[str]:
 def normalize_text(text: str) -> str:
     "NFC, case folded, whitespace collapsed: the form in which two texts count as equal."
     return " ".join(normal_words(text))
+
+def content_words(text: str) -> list[str]:
+    "The words of `text` in NFC, case folded, punctuation dropped: what two answers must differ in to be two answers."
+    return re.findall(r"\w+", unicodedata.normalize("NFC", text).casefold())
 
 def field_text(record: dict, name: str) -> str:
     "The text of field `name`: the string itself, or the joined contents of a conversational message list."
@@ -136,13 +149,44 @@ def check_record(value, config: ValidationConfig) -> tuple[dict[str, list[str]],
         if not verdict.is_mongolian: raise RecordError("not_mongolian", f"{name}: {verdict.reason}")
         shares[name] = verdict.share
     chosen, rejected = words["chosen"], words["rejected"]
-    if chosen == rejected: raise RecordError("chosen_equals_rejected", "chosen and rejected are the same text")
+    if content_words(texts["chosen"]) == content_words(texts["rejected"]):
+        raise RecordError("chosen_equals_rejected", "chosen and rejected differ in punctuation, case or whitespace alone")
+    if config.near_duplicate_ratio is None: return words, shares
     # difflib's ratio cannot exceed 2·min/(sum of lengths); checking that first skips building the matcher for most pairs
     if 2 * min(len(chosen), len(rejected)) / (len(chosen) + len(rejected)) >= config.near_duplicate_ratio:
         ratio = SequenceMatcher(None, chosen, rejected, autojunk=False).ratio()
         if ratio >= config.near_duplicate_ratio:
             raise RecordError("near_duplicate", f"rejected is a near-duplicate of chosen ({ratio:.0%} of words shared)")
     return words, shares
+
+# %% ../nbs/01_data.ipynb #182c8715
+def answer_words(text: str) -> int:
+    "Whitespace-separated words of `text`: the length every length view of grpo_nb counts."
+    return len(text.split())
+
+def sentence_count(text: str) -> int:
+    "Sentences of `text`: the non-empty pieces between `.`, `!` and `?`."
+    return len([piece for piece in re.split(r"[.!?]+", text) if piece.strip()])
+
+def digit_count(text: str) -> int:
+    "Digits in `text` (years, days, numbers): the form that specific answers have and vague ones lack."
+    return sum(character.isdigit() for character in text)
+
+SHORTCUTS = {"longer": answer_words, "more sentences": sentence_count, "more digits": digit_count}
+SHORTCUT_LIMIT = 0.65
+
+# %% ../nbs/01_data.ipynb #e59a7754
+def shortcut_hits(records, name: str) -> list[float]:
+    "Per pair, the score of the rule 'prefer the answer with more of `SHORTCUTS[name]`': 1.0 it picks chosen, 0.0 rejected, 0.5 a tie."
+    feature = SHORTCUTS[name]
+    def hit(record) -> float:
+        chosen, rejected = feature(field_text(record, "chosen")), feature(field_text(record, "rejected"))
+        return 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
+    return [hit(record) for record in records]
+
+def shortcut_baselines(records) -> dict[str, float]:
+    "The accuracy of each rule of `SHORTCUTS` on `records` (empty for no records)."
+    return {name: sum(hits) / len(hits) for name in SHORTCUTS if (hits := shortcut_hits(records, name))}
 
 # %% ../nbs/01_data.ipynb #c15ee88c
 @dataclass
@@ -167,23 +211,40 @@ class ValidationReport:
     def total(self) -> int: return len(self.accepted) + len(self.rejected)
     @property
     def reasons(self) -> dict[str, int]: return dict(Counter(r.reason for r in self.rejected).most_common())
+    @property
+    def shortcut_baselines(self) -> dict[str, float]: return shortcut_baselines(self.accepted)
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "total": self.total, "accepted": len(self.accepted),
-                "rejected": len(self.rejected), "reasons": self.reasons, "config": asdict(self.config)}
+        return {"source": self.source, "total": self.total, "accepted": len(self.accepted), "rejected": len(self.rejected),
+                "reasons": self.reasons, "shortcut_baselines": self.shortcut_baselines, "config": asdict(self.config)}
+
+    def shortcut_lines(self) -> list[str]:
+        "The shortcut baselines of the accepted pairs, and a warning for each above `SHORTCUT_LIMIT`."
+        baselines = self.shortcut_baselines
+        if not baselines: return []
+        lines = ["  shortcut baselines (accuracy of a rule that sees only form; 0.5: form cannot tell chosen from rejected): "
+                 + ", ".join(f"{name} {value:.2f}" for name, value in baselines.items())]
+        return lines + [f"warning: the shortcut '{name}' alone picks the chosen answer in {value:.0%} of pairs (above {SHORTCUT_LIMIT}): "
+                        "a model can learn it instead of content"
+                        for name, value in baselines.items() if value > SHORTCUT_LIMIT]
 
     def summary(self) -> str:
         lines = [f"{self.source}: {self.total} records, {len(self.accepted)} accepted, {len(self.rejected)} rejected"]
         lines += [f"  {reason:<24}{count:>6}" for reason, count in self.reasons.items()]
         lines += [f"  line {r.line}: {r.reason}: {r.detail}" for r in self.rejected[:20]]
         if len(self.rejected) > 20: lines.append(f"  ... and {len(self.rejected) - 20} more (write them all with --rejects)")
-        return "\n".join(lines)
+        return "\n".join(lines + self.shortcut_lines())
 
     def write_rejects(self, path) -> Path:
-        "Every rejection as one JSON line: line, reason, detail, raw."
+        "Every rejection as one JSON line: line, reason, detail, raw; never over the data file itself, never into a folder."
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in self.rejected), encoding="utf-8")
+        if path.is_dir(): raise DataError(f"{path}: is a directory; give the rejects a file name")
+        if path.exists() and Path(self.source).exists() and path.samefile(self.source):
+            raise DataError(f"{path}: is the data file itself; writing its rejects there would replace the data")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in self.rejected), encoding="utf-8")
+        except OSError as e: raise DataError(f"{path}: cannot write the rejects ({e.strerror or e})") from None
         return path
 
     def plot(self):
@@ -198,6 +259,30 @@ class ValidationReport:
         fig.tight_layout()
         return fig
 
+# %% ../nbs/01_data.ipynb #aab298de
+def json_shape(value):
+    "The Arrow type `datasets` will give a JSON value: None (fits any), 'number', 'string', 'bool', ('list', item) or ('struct', {key: shape})."
+    if value is None: return None
+    if isinstance(value, bool): return "bool"
+    if isinstance(value, int) and not -2**63 <= value < 2**63: raise RecordError("mixed_types", f"integer {str(value)[:20]}... does not fit in 64 bits")
+    if isinstance(value, (int, float)): return "number"
+    if isinstance(value, str): return "string"
+    if isinstance(value, list):
+        item = None
+        for element in value: item = merge_shapes(item, json_shape(element), "a list item")
+        return ("list", item)
+    return ("struct", {str(k): json_shape(v) for k, v in value.items()})
+
+def merge_shapes(known, new, where: str):
+    "One shape that fits values of shapes `known` and `new`; `RecordError` naming `where` when none does (Arrow would fail)."
+    if known is None or known == new: return new if known is None else known
+    if new is None: return known
+    if isinstance(known, tuple) and isinstance(new, tuple) and known[0] == new[0]:
+        if known[0] == "list": return ("list", merge_shapes(known[1], new[1], where))
+        return ("struct", {k: merge_shapes(known[1].get(k), new[1].get(k), f"{where}.{k}") for k in {**known[1], **new[1]}})
+    describe = lambda shape: shape if isinstance(shape, str) else "a " + shape[0]
+    raise RecordError("mixed_types", f"{where} is {describe(new)} here but {describe(known)} in the records before")
+
 # %% ../nbs/01_data.ipynb #cc9c4c6c
 def validate(source, config: ValidationConfig | None = None) -> ValidationReport:
     "Check every record of `source` (see `read_records`); raises `DataError` only when the source cannot be read at all."
@@ -205,15 +290,18 @@ def validate(source, config: ValidationConfig | None = None) -> ValidationReport
     report = ValidationReport(str(source) if isinstance(source, (str, Path)) else type(source).__name__, config)
     report.stats = {f"{n}_{s}": [] for n in FIELDS for s in ("words", "share")}
     seen: dict[tuple, int] = {}
+    shapes: dict = {}    # field -> the JSON shape of the accepted records, so that what passes here also loads into `datasets`
     for raw in read_records(source):
         try:
             if raw.error: raise RecordError(*raw.error)
             words, shares = check_record(raw.value, config)
             key = tuple(" ".join(words[n]) for n in FIELDS)
             if key in seen: raise RecordError("duplicate", f"exact duplicate of line {seen[key]}")
+            merged = {name: merge_shapes(shapes.get(name), json_shape(value), f"field {name!r}") for name, value in raw.value.items()}
         except RecordError as e:
             report.rejected.append(Rejection(raw.line, e.reason, e.detail, raw.raw))
             continue
+        shapes.update(merged)
         seen[key] = raw.line
         report.accepted.append(raw.value)
         report.accepted_lines.append(raw.line)
@@ -223,21 +311,62 @@ def validate(source, config: ValidationConfig | None = None) -> ValidationReport
     return report
 
 # %% ../nbs/01_data.ipynb #cc58e80e
-def split_by_prompt(records: list[dict], test_size: float = 0.1, seed: int = 42):
-    "A `datasets.DatasetDict` with `train` and `test`, grouped so that no prompt is in both."
+NEAR_PROMPT = 0.6
+
+def prompt_overlap(a: str, b: str) -> float:
+    "Distinct words two prompts share over the distinct words of the shorter one (punctuation and case ignored)."
+    words_a, words_b = set(content_words(a)), set(content_words(b))
+    return len(words_a & words_b) / min(len(words_a), len(words_b)) if words_a and words_b else 0.0
+
+# %% ../nbs/01_data.ipynb #b193fc49
+def _near_prompt_pairs(prompts: list[str], near: float) -> Iterator[tuple[int, int]]:
+    "Index pairs of `prompts` with `prompt_overlap` >= `near`, without comparing every pair."
+    # prefix filtering (set-similarity joins): if a, the smaller set, shares >= near·|a| words with b, then b holds one of
+    # the first |a| - ceil(near·|a|) + 1 words of a in any fixed order; ordering by rarity keeps the candidate lists short
+    word_sets = [set(content_words(p)) for p in prompts]
+    frequency = Counter(w for words in word_sets for w in words)
+    postings: dict[str, list[int]] = {}
+    for index, words in enumerate(word_sets):
+        for w in words: postings.setdefault(w, []).append(index)
+    for a, words in enumerate(word_sets):
+        if not words: continue
+        prefix = sorted(words, key=lambda w: (frequency[w], w))[:len(words) - math.ceil(near * len(words)) + 1]
+        for b in {b for w in prefix for b in postings[w]}:
+            larger = (len(word_sets[b]), b) > (len(words), a)
+            if larger and len(words & word_sets[b]) >= near * len(words): yield a, b
+
+def question_groups(records: list[dict], near: float = NEAR_PROMPT) -> list[list[int]]:
+    "Indices of `records` in groups: one group holds all records that share a `topic`, a prompt, or a near-identical prompt."
+    parent = list(range(len(records)))
+    def root(i):
+        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
+        return i
+    first: dict[tuple, int] = {}
+    for index, record in enumerate(records):
+        keys = [("prompt", normalize_text(field_text(record, "prompt")))] + ([("topic", str(record["topic"]))] if record.get("topic") is not None else [])
+        for key in keys: parent[root(index)] = root(first.setdefault(key, index))
+    prompts = sorted({normalize_text(field_text(r, "prompt")) for r in records})
+    holder = {p: first[("prompt", p)] for p in prompts}
+    for a, b in _near_prompt_pairs(prompts, near): parent[root(holder[prompts[a]])] = root(holder[prompts[b]])
+    groups: dict[int, list[int]] = {}
+    for index in range(len(records)): groups.setdefault(root(index), []).append(index)
+    return list(groups.values())
+
+# %% ../nbs/01_data.ipynb #367e39dc
+def split_by_question(records: list[dict], test_size: float = 0.1, seed: int = 42, near: float = NEAR_PROMPT):
+    "A `datasets.DatasetDict` with `train` and `test` in which no question group (see `question_groups`) is on both sides."
     from datasets import Dataset, DatasetDict
     if not 0 < test_size < 1: raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
-    groups: dict[str, list[dict]] = {}
-    for record in records: groups.setdefault(normalize_text(field_text(record, "prompt")), []).append(record)
-    if len(groups) < 2: raise ValueError(f"need at least 2 distinct prompts to split, got {len(groups)}")
-    keys = sorted(groups)
+    groups = question_groups(records, near)
+    if len(groups) < 2: raise ValueError(f"need at least 2 distinct questions to split, got {len(groups)}")
+    keyed = {min(normalize_text(field_text(records[i], "prompt")) for i in group): group for group in groups}
+    keys = sorted(keyed)
     random.Random(seed).shuffle(keys)
-    test_keys, n_test = [], 0
+    test_keys, n_test = set(), 0
     for key in keys[:-1]:
         if n_test >= test_size * len(records): break
-        test_keys.append(key); n_test += len(groups[key])
-    test_set = set(test_keys)
-    pick = lambda in_test: [r for k in keys if (k in test_set) == in_test for r in groups[k]]
+        test_keys.add(key); n_test += len(keyed[key])
+    pick = lambda in_test: [records[i] for k in keys if (k in test_keys) == in_test for i in keyed[k]]
     return DatasetDict(train=Dataset.from_list(pick(False)), test=Dataset.from_list(pick(True)))
 
 # %% ../nbs/01_data.ipynb #b3c61ca6
@@ -246,7 +375,7 @@ def load_preference_data(source, config: ValidationConfig | None = None, test_si
     report = validate(source, config)
     if rejects_path: report.write_rejects(rejects_path)
     if not report.accepted: raise DataError(f"{report.source}: no valid record ({', '.join(f'{k} {v}' for k, v in report.reasons.items())})")
-    return split_by_prompt(report.accepted, test_size, seed), report
+    return split_by_question(report.accepted, test_size, seed), report
 
 # %% ../nbs/01_data.ipynb #e9e48899
 def data_dir() -> Path:

@@ -37,7 +37,8 @@ CASES = [
     (line({**GOOD, "chosen": MIXED_ENGLISH}), "not_mongolian"),
     (line({**GOOD, "chosen": LOOKALIKE}), "not_mongolian"),
     (line({**GOOD, "rejected": "  " + GOOD["chosen"].upper() + " "}), "chosen_equals_rejected"),
-    (line({**GOOD, "rejected": GOOD["chosen"].replace("1206", "1204")}), "near_duplicate"),
+    (line({**GOOD, "rejected": GOOD["chosen"].replace(",", "").replace(".", " !")}), "chosen_equals_rejected"),
+    (line({**GOOD, "rejected": GOOD["chosen"].replace("1206", "1204")}), None),   # a minimal edit: one fact changed
     (line(GOOD), "duplicate"),
     (line({**OTHER, "extra": {"source": "test"}}), None),
 ]
@@ -58,7 +59,7 @@ def test_every_bad_record_is_reported_by_line_and_reason(run_cli, mixed_file, tm
     assert got == expected
     non_blank = sum(1 for _, reason in CASES if reason != "blank")
     assert summary["accepted"] + summary["rejected"] == summary["total"] == non_blank
-    assert summary["accepted"] == 2
+    assert summary["accepted"] == 3
     assert sum(summary["reasons"].values()) == summary["rejected"]
 
 def test_rejects_keep_raw_text_and_detail(run_cli, mixed_file, tmp_path):
@@ -72,7 +73,7 @@ def test_rejects_keep_raw_text_and_detail(run_cli, mixed_file, tmp_path):
 def test_readable_summary_names_lines(run_cli, mixed_file):
     out = run_cli("validate", mixed_file)
     assert out.returncode == 0
-    assert "2 accepted" in out.stdout and "line 3: not_json" in out.stdout
+    assert "3 accepted" in out.stdout and "line 3: not_json" in out.stdout
 
 def test_demo_data_all_accepted(run_cli):
     out = run_cli("validate", "data/demo_grpo_dataset.jsonl", "--json")
@@ -111,3 +112,10 @@ def test_directory_and_bad_options_are_one_line(run_cli, tmp_path):
     for args in [("validate", tmp_path), ("validate",), ("validate", "data/demo_grpo_dataset.jsonl", "--min-prompt-words", "x"), ("nonsense",)]:
         out = run_cli(*args)
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+def test_minimal_edits_are_valid_unless_a_near_duplicate_ratio_is_asked_for(run_cli, tmp_path):
+    path = tmp_path / "minimal.jsonl"
+    path.write_bytes(line({**GOOD, "rejected": GOOD["chosen"].replace("1206", "1204")}) + b"\n")
+    assert json.loads(run_cli("validate", path, "--json").stdout)["accepted"] == 1
+    strict = json.loads(run_cli("validate", path, "--json", "--near-duplicate-ratio", "0.9").stdout)
+    assert strict["accepted"] == 0 and strict["reasons"] == {"near_duplicate": 1}
