@@ -11,8 +11,8 @@ from .data import DataError, ValidationConfig, validate
 # %% auto #0
 __all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'validation_config', 'cmd_validate', 'add_run_options',
            'add_train_options', 'report_integrations', 'run_config', 'reward_weights', 'cmd_train', 'cmd_train_reward',
-           'cmd_evaluate', 'report_parameters', 'cmd_report', 'cmd_generate', 'cmd_merge', 'cmd_ask',
-           'add_generation_options', 'build_parser', 'user_errors', 'main']
+           'evaluation_config', 'cmd_evaluate', 'report_parameters', 'cmd_report', 'cmd_generate', 'cmd_merge',
+           'cmd_ask', 'add_generation_options', 'build_parser', 'user_errors', 'main']
 
 # %% ../nbs/90_cli.ipynb #e4a8627c
 class UsageError(Exception):
@@ -47,9 +47,13 @@ def add_validation_options(parser: argparse.ArgumentParser):
     parser.add_argument("--min-chosen-words", type=_count, default=defaults.min_chosen_words, metavar="N", help="fewest words in a chosen answer (%(default)s)")
     parser.add_argument("--min-rejected-words", type=_count, default=defaults.min_rejected_words, metavar="N", help="fewest words in a rejected answer (%(default)s)")
     parser.add_argument("--min-mongolian-share", type=_fraction, default=defaults.min_mongolian_share, metavar="X", help="least share of Mongolian Cyrillic letters (%(default)s)")
+    parser.add_argument("--near-duplicate-ratio", type=_fraction, default=defaults.near_duplicate_ratio, metavar="X",
+                        help="refuse pairs whose answers share at least this share of their words (default: off; it would refuse minimal-edit pairs)")
+
+_VALIDATION_OPTIONS = ("min_prompt_words", "min_chosen_words", "min_rejected_words", "min_mongolian_share", "near_duplicate_ratio")
 
 def validation_config(args) -> ValidationConfig:
-    return ValidationConfig(args.min_prompt_words, args.min_chosen_words, args.min_rejected_words, args.min_mongolian_share)
+    return ValidationConfig(**{name: getattr(args, name) for name in _VALIDATION_OPTIONS})
 
 def cmd_validate(args) -> int:
     report = validate(args.file, validation_config(args))
@@ -78,8 +82,7 @@ def _reward_weight(text: str) -> tuple[str, float]:
     raise argparse.ArgumentTypeError(f"must be NAME=WEIGHT (e.g. length_reward=0.5), got {text!r}")
 
 # the parsed arguments that are not config fields
-_RUN_CONTROL = {"command", "run", "method", "preset", "use_wandb", "resume", "overwrite", "no_progress", "reward_weight",
-                "min_prompt_words", "min_chosen_words", "min_rejected_words", "min_mongolian_share"}
+_RUN_CONTROL = {"command", "run", "method", "preset", "use_wandb", "resume", "overwrite", "no_progress", "reward_weight", *_VALIDATION_OPTIONS}
 
 def add_run_options(t: argparse.ArgumentParser, unit: str):
     "The options every training command shares; `unit` is what a batch counts."
@@ -115,7 +118,11 @@ def add_train_options(t: argparse.ArgumentParser):
     t.add_argument("--load-in-4bit", action="store_true", default=None, help="QLoRA: load the base in 4 bits (needs a CUDA GPU and bitsandbytes)")
     t.add_argument("--score-answers-only", action=argparse.BooleanOptionalAction, help="TRL's LM head on the answer tokens only, on CPU too (default: on)")
     dpo = t.add_argument_group("DPO")
-    dpo.add_argument("--loss-type", help="TRL DPO loss: sigmoid, ipo, hinge, robust, ... (default sigmoid)")
+    dpo.add_argument("--loss-type", nargs="+", metavar="LOSS",
+                     help="TRL DPO loss(es), summed with --loss-weights: sigmoid, sigmoid_norm (per token), sft, ipo, hinge, robust, ... (default sigmoid)")
+    dpo.add_argument("--loss-weights", nargs="+", type=float, metavar="W", help="one weight per --loss-type (default 1 each)")
+    dpo.add_argument("--ld-alpha", type=float, metavar="A",
+                     help="LD-DPO: weight in [0, 1] of the longer answer's tokens past the shorter one's length (default: off = 1)")
     dpo.add_argument("--precompute-ref-log-probs", action=argparse.BooleanOptionalAction, help="the reference pass once before training (default: on)")
     dpo.add_argument("--group-by-length", action="store_true", default=None, help="batch pairs of similar length (less padding, other batches)")
     dpo.add_argument("--use-liger-kernel", action="store_true", default=None, help="Liger's Triton kernels (CUDA and liger-kernel)")
@@ -129,6 +136,8 @@ def add_train_options(t: argparse.ArgumentParser):
     grpo.add_argument("--max-steps", type=_positive(int), help="optimizer steps, in place of --epochs (tiny: 60)")
     grpo.add_argument("--length-min-words", type=_positive(int), help="length reward: words for full reward (default 20)")
     grpo.add_argument("--length-max-words", type=_positive(int), help="length reward: most words before it falls (default 80)")
+    grpo.add_argument("--allow-pickle", action="store_true", default=None,
+                      help="accept a reward model whose weights are a pickled adapter_model.bin (it can run code: only if you trust it)")
 
 def report_integrations(args, output: str) -> list[str] | None:
     "`--report-to` plus wandb for `--use-wandb` (offline without an API key, its files beside the output)."
@@ -164,21 +173,25 @@ def reward_weights(args) -> dict[str, float] | None:
     weights = {**default_reward_weights(args.reward_model), **dict(args.reward_weight)}
     return {name: weight for name, weight in weights.items() if weight != 0}
 
+def _number(value, spec: str) -> str:
+    "`value` formatted by `spec`, or `n/a` when the run did not measure it."
+    return "n/a" if value is None else format(value, spec)
+
 def cmd_train(args) -> int:
     if args.method == "dpo":
         from grpo_nb.dpo import DPOTrainingConfig, make_config, train_dpo
         config = run_config(make_config, DPOTrainingConfig, args, "dpo")
         stats = train_dpo(config, overwrite=args.overwrite, resume=args.resume, progress=not args.no_progress)
-        result = (f"train loss {stats.first_train_loss:.4f} -> {stats.last_train_loss:.4f}; held-out reward accuracy "
-                  f"{stats.eval_reward_accuracy:.3f}, margin {stats.eval_reward_margin:.3f}")
+        result = (f"train loss {_number(stats.first_train_loss, '.4f')} -> {_number(stats.last_train_loss, '.4f')}; held-out reward accuracy "
+                  f"{_number(stats.eval_reward_accuracy, '.3f')}, margin {_number(stats.eval_reward_margin, '.3f')}")
     else:
         from grpo_nb.grpo import GRPOTrainingConfig, make_grpo_config, train_grpo
         if args.reward_model and not Path(args.reward_model).exists(): raise DataError(f"{args.reward_model}: no such reward model folder")
         config = run_config(make_grpo_config, GRPOTrainingConfig, args, "grpo", reward_weights=reward_weights(args))
         stats = train_grpo(config, overwrite=args.overwrite, resume=args.resume, progress=not args.no_progress)
-        total = stats.rewards["total"]
-        result = (f"total reward, first 10% of steps {total['first_mean']:.3f} -> last 10% {total['last_mean']:.3f} "
-                  f"({total['difference']:+.3f} ± {total['standard_error']:.3f})")
+        total = stats.rewards.get("total") or {}
+        result = (f"total reward, first 10% of steps {_number(total.get('first_mean'), '.3f')} -> last 10% {_number(total.get('last_mean'), '.3f')} "
+                  f"({_number(total.get('difference'), '+.3f')} ± {_number(total.get('standard_error'), '.3f')})")
     if int(os.environ.get("RANK", "0")): return 0   # under `accelerate launch`, only the main process reports
     print(f"adapter: {config.output}")
     print(f"{result}; {stats.global_step} steps in {stats.runtime_seconds:.0f} s")
@@ -190,37 +203,77 @@ def cmd_train_reward(args) -> int:
     stats = train_reward_model(config, overwrite=args.overwrite, resume=args.resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")): return 0
     print(f"reward model: {config.output}")
-    print(f"held-out pairwise accuracy {stats.eval_reward_accuracy:.3f} over {stats.dataset['test']} pairs, mean margin "
-          f"{stats.eval_reward_margin:.3f}; {stats.global_step} steps in {stats.runtime_seconds:.0f} s")
+    print(f"held-out pairwise accuracy {_number(stats.eval_reward_accuracy, '.3f')} over {stats.dataset['test']} pairs, mean margin "
+          f"{_number(stats.eval_reward_margin, '.3f')}; {stats.global_step} steps in {stats.runtime_seconds:.0f} s")
+    from grpo_nb.evaluate import correlation_text, views_text
+    from grpo_nb.reward import REWARD_VIEW_COLUMNS
+    print(views_text(stats.heldout_evaluation["views"], REWARD_VIEW_COLUMNS))
+    print(correlation_text(stats.heldout_evaluation["length_correlation"], "reward-score difference"))
     return 0
 
 # %% ../nbs/90_cli.ipynb #83c32239
+def evaluation_config(args):
+    "The `EvaluationConfig` of `grpo-nb evaluate`'s options."
+    from grpo_nb.evaluate import EvaluationConfig
+    try:
+        return EvaluationConfig(batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, n_resamples=args.resamples, seed=args.seed,
+                                length_tolerance=args.length_tolerance, verbosity_prompts=args.verbosity_prompts, validation=validation_config(args))
+    except ValueError as e: raise UsageError(f"grpo-nb evaluate: {e}") from None
+
+def _task_type(folder: Path) -> str | None:
+    try: return json.loads((folder / "adapter_config.json").read_text(encoding="utf-8")).get("task_type")
+    except (OSError, ValueError): return None
+
 def cmd_evaluate(args) -> int:
-    from grpo_nb.evaluate import evaluate_adapter
-    for path in filter(None, (args.adapter, args.dataset)):
+    from grpo_nb.runs import quiet_progress
+    config = evaluation_config(args)
+    folder = Path(args.adapter or args.reward_model)
+    for path in filter(None, (folder, args.dataset)):
         if not Path(path).exists(): raise DataError(f"{path}: no such file or folder")
-    if not (Path(args.adapter) / "adapter_config.json").exists(): raise DataError(f"{args.adapter}: not an adapter folder (no adapter_config.json)")
-    evaluation = evaluate_adapter(args.adapter, base=args.base, dataset=args.dataset, max_new_tokens=args.max_new_tokens,
-                                  n_resamples=args.resamples, seed=args.seed, validation=validation_config(args))
-    print(evaluation.summary())
-    if args.output: print(f"written: {evaluation.save(args.output)}")
+    if not (folder / "adapter_config.json").exists(): raise DataError(f"{folder}: not an adapter folder (no adapter_config.json)")
+    quiet_progress()
+    if args.reward_model:
+        from grpo_nb.reward import evaluate_reward_model
+        if args.base: raise UsageError("grpo-nb evaluate: --base does not apply to --reward-model (a reward model names its own base)")
+        evaluation = evaluate_reward_model(folder, args.dataset, config, allow_pickle=args.allow_pickle)
+    else:
+        from grpo_nb.evaluate import evaluate_adapter
+        if _task_type(folder) == "SEQ_CLS": raise DataError(f"{folder}: a reward model, not a policy adapter: evaluate it with --reward-model")
+        evaluation = evaluate_adapter(folder, base=args.base, dataset=args.dataset, config=config, allow_pickle=args.allow_pickle)
+    print(json.dumps(evaluation.to_dict(), ensure_ascii=False) if args.json else evaluation.summary())
+    if args.output:
+        written = evaluation.save(args.output)
+        if not args.json: print(f"written: {written}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #45bc7cc3
-def report_parameters(args) -> dict:
+def _yaml(text: str, where: str):
+    "`text` read as YAML, or a one-line `UsageError` saying where it is not valid."
     import yaml
+    try: return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UsageError(f"{where}{at}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__})") from None
+
+def report_parameters(args) -> dict:
+    "The parameters of `-f` and `-p` (values as YAML), before any is checked."
     parameters = {}
     if args.parameters_file:
-        if not Path(args.parameters_file).exists(): raise DataError(f"{args.parameters_file}: no such file")
-        loaded = yaml.safe_load(Path(args.parameters_file).read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict): raise UsageError(f"{args.parameters_file}: parameters must be a YAML mapping")
+        path = Path(args.parameters_file)
+        if not path.is_file(): raise DataError(f"{path}: no such file")
+        try: text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e: raise DataError(f"{path}: unreadable ({e})") from None
+        loaded = _yaml(text, str(path)) or {}
+        if not isinstance(loaded, dict): raise UsageError(f"{path}: parameters must be a YAML mapping")
         parameters.update(loaded)
-    for name, value in args.parameter or []: parameters[name] = yaml.safe_load(value)
+    for name, value in args.parameter or []: parameters[name] = _yaml(value, f"-p {name}")
     return parameters
 
 def cmd_report(args) -> int:
-    from grpo_nb.report import run_report, ReportError
-    parameters = report_parameters(args)
+    from grpo_nb.report import check_parameters, run_report, ReportError
+    try: parameters = check_parameters(report_parameters(args), args.notebook)   # names only, never code: before anything runs
+    except ReportError as e: raise UsageError(f"grpo-nb report: {e}") from None
     if "dataset" in parameters and not Path(str(parameters["dataset"])).exists(): raise DataError(f"{parameters['dataset']}: no such file")
     start = time.perf_counter()
     try: report = run_report(parameters, args.reports_dir, args.notebook, args.kernel)
@@ -236,6 +289,8 @@ def cmd_generate(args) -> int:
     from grpo_nb.model import load_model_and_tokenizer
     from grpo_nb.runs import quiet_progress
     quiet_progress()
+    if empty := [n for n, q in enumerate(args.question, start=1) if not q.strip()]:
+        raise UsageError(f"grpo-nb generate: question {empty[0]} is empty: there is nothing to answer")
     if args.adapter and not Path(args.adapter).exists(): raise DataError(f"{args.adapter}: no such adapter folder")
     model, tokenizer = load_tuned(args.base, args.adapter, args.allow_pickle) if args.adapter else load_model_and_tokenizer(args.base)
     for question in args.question:
@@ -286,16 +341,30 @@ def build_parser() -> argparse.ArgumentParser:
                                         "with its held-out pairwise accuracy and every held-out pair's scores.")
     add_run_options(w, "pairs")
     w.set_defaults(run=cmd_train_reward)
-    e = commands.add_parser("evaluate", help="compare a base model and a tuned adapter on preference pairs",
-                            description="Preference accuracy (summed and length-normalised) of base and tuned with 95%% bootstrap intervals, "
-                                        "the paired difference, DPO implicit rewards, and answers to the run's sample prompts.")
-    e.add_argument("--adapter", required=True, help="adapter folder written by grpo-nb train")
+    e = commands.add_parser("evaluate", help="compare a base model and a tuned adapter, or score a reward model, on preference pairs",
+                            description="With --adapter: preference accuracy (summed and per token) of base and tuned with 95% bootstrap intervals, "
+                                        "the paired difference, DPO implicit rewards, answers to the run's sample prompts. With --reward-model: "
+                                        "the reward model's pairwise accuracy. Both also on the length-matched and length-reversed pairs and by "
+                                        "kind, beside the length baseline, with the correlation of the scores with length; --adapter also the "
+                                        "verbosity drift of greedy answers.")
+    scored = e.add_mutually_exclusive_group(required=True)
+    scored.add_argument("--adapter", help="adapter folder written by grpo-nb train")
+    scored.add_argument("--reward-model", help="reward model folder written by grpo-nb train-reward")
     e.add_argument("--base", help="base model id or path (default: the one the adapter was trained on)")
-    e.add_argument("--dataset", help="any preference file (default: the adapter's heldout_pairs.jsonl)")
+    e.add_argument("--dataset", help="any preference file (default: the folder's heldout_pairs.jsonl)")
     e.add_argument("--output", help="write the evaluation as JSON here")
-    e.add_argument("--max-new-tokens", type=_positive(int), default=64, help="length of sample answers (%(default)s)")
-    e.add_argument("--resamples", type=_positive(int), default=2000, help="bootstrap resamples (%(default)s)")
-    e.add_argument("--seed", type=int, default=0, help="bootstrap seed (%(default)s)")
+    e.add_argument("--json", action="store_true", help="print the evaluation as one JSON object instead of the summary")
+    from grpo_nb.evaluate import EvaluationConfig   # numpy and the data module: no torch
+    defaults = EvaluationConfig()
+    e.add_argument("--batch-size", type=_positive(int), default=defaults.batch_size, help="pairs scored at once (%(default)s)")
+    e.add_argument("--max-new-tokens", type=_positive(int), default=defaults.max_new_tokens, help="length of the greedy answers (%(default)s)")
+    e.add_argument("--resamples", type=_positive(int), default=defaults.n_resamples, help="bootstrap resamples (%(default)s)")
+    e.add_argument("--seed", type=int, default=defaults.seed, help="bootstrap seed (%(default)s)")
+    e.add_argument("--length-tolerance", type=float, default=defaults.length_tolerance, metavar="X",
+                   help="length-matched pairs: each answer's words within this share of the other's (%(default)s)")
+    e.add_argument("--verbosity-prompts", type=_count, default=defaults.verbosity_prompts, metavar="N",
+                   help="held-out prompts answered by base and tuned for the verbosity drift, besides the sample prompts (%(default)s)")
+    e.add_argument("--allow-pickle", action="store_true", help="accept weights that are a pickled adapter_model.bin (it can run code: only if you trust it)")
     add_validation_options(e)
     e.set_defaults(run=cmd_evaluate)
     r = commands.add_parser("report", help="run the training notebook with papermill and render its HTML report",

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_dpo.ipynb #159c924a
 from __future__ import annotations
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .runs import (PolicyRunConfig, TrainingError, TrainingStats, RunFolders, config_from_preset, trainer_arguments, run_training,
@@ -16,7 +16,7 @@ __all__ = ['DPO_LOSS_TYPES', 'PRESETS', 'DPOTrainingConfig', 'make_config', 'lig
 
 # %% ../nbs/04_dpo.ipynb #74d13726
 DPO_LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust", "bco_pair", "sppo_hard", "nca_pair", "aot", "aot_unpaired",
-                  "apo_zero", "apo_down", "discopop", "sigmoid_norm")
+                  "apo_zero", "apo_down", "discopop", "sigmoid_norm", "sft")
 
 @dataclass
 class DPOTrainingConfig(PolicyRunConfig):
@@ -24,16 +24,34 @@ class DPOTrainingConfig(PolicyRunConfig):
     output: str = "outputs/dpo"
     gradient_accumulation: int = 8
     beta: float = 0.1
-    loss_type: str = "sigmoid"
+    loss_type: list[str] = field(default_factory=lambda: ["sigmoid"])   # one or more of DPO_LOSS_TYPES, summed with `loss_weights`
+    loss_weights: list[float] | None = None     # one weight per loss type; None: 1.0 each
+    ld_alpha: float | None = None               # LD-DPO: weight of the longer answer's tokens beyond the shorter's length; None: 1
     max_length: int = 1024
     precompute_ref_log_probs: bool = True       # one reference pass before training, not one per step (see "Speed options")
     group_by_length: bool = False               # batches of pairs of similar length: less padding, but other batches
     use_liger_kernel: bool = False              # Liger's Triton kernels (CUDA and the liger-kernel package)
 
+    def __post_init__(self):
+        if isinstance(self.loss_type, str): self.loss_type = [self.loss_type]   # one loss by name, as TRL takes it too
+        self.loss_type = list(self.loss_type)
+        if self.loss_weights is not None: self.loss_weights = [float(w) for w in self.loss_weights]
+        super().__post_init__()
+
     def problems(self) -> list[str]:
         problems = super().problems() + [f"{name} must be positive, got {getattr(self, name)}" for name in ("beta", "max_length")
                                          if getattr(self, name) <= 0]
-        if self.loss_type not in DPO_LOSS_TYPES: problems.append(f"unknown loss_type {self.loss_type!r} (one of {', '.join(DPO_LOSS_TYPES)})")
+        if not self.loss_type: problems.append("loss_type needs at least one loss")
+        if unknown := [t for t in self.loss_type if t not in DPO_LOSS_TYPES]:
+            problems.append(f"unknown loss_type {unknown[0]!r} (one of {', '.join(DPO_LOSS_TYPES)})")
+        if len(set(self.loss_type)) < len(self.loss_type): problems.append(f"loss_type names a loss twice: {self.loss_type}")
+        if self.loss_weights is not None:
+            if len(self.loss_weights) != len(self.loss_type):
+                problems.append(f"loss_weights needs one weight per loss type: {len(self.loss_weights)} weights for "
+                                f"{len(self.loss_type)} losses ({', '.join(self.loss_type)})")
+            if any(w < 0 for w in self.loss_weights) or not any(w > 0 for w in self.loss_weights):
+                problems.append(f"loss_weights must be non-negative with at least one positive, got {self.loss_weights}")
+        if self.ld_alpha is not None and not 0 <= self.ld_alpha <= 1: problems.append(f"ld_alpha must be in [0, 1], got {self.ld_alpha}")
         return problems
 
 # %% ../nbs/04_dpo.ipynb #d0370360
@@ -57,7 +75,8 @@ def dpo_arguments(config: DPOTrainingConfig, folders: RunFolders, progress: bool
     from trl import DPOConfig
     if config.use_liger_kernel and not liger_available():
         raise TrainingError("use_liger_kernel needs a CUDA GPU and the liger-kernel package (pip install liger-kernel)")
-    return DPOConfig(**trainer_arguments(config, folders, progress), beta=config.beta, loss_type=[config.loss_type],
+    return DPOConfig(**trainer_arguments(config, folders, progress), beta=config.beta, loss_type=list(config.loss_type),
+                     loss_weights=config.loss_weights, ld_alpha=config.ld_alpha,
                      per_device_eval_batch_size=config.batch_size, max_length=config.max_length, eval_strategy="epoch",
                      precompute_ref_log_probs=config.precompute_ref_log_probs, use_liger_kernel=config.use_liger_kernel,
                      train_sampling_strategy="group_by_length" if config.group_by_length else "random",

@@ -9,13 +9,18 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
-from .data import ValidationConfig, field_text, validate
+from .data import ValidationConfig, answer_words, field_text, shortcut_hits, validate
 from .mongolian import mongolian_share
 
 # %% auto #0
-__all__ = ['CURVES', 'answer_logprobs', 'bootstrap_interval', 'PairScores', 'score_pairs', 'Accuracy', 'accuracy',
-           'compare_scores', 'distinct_2', 'answer_quality', 'Evaluation', 'evaluate_adapter', 'read_metrics',
-           'plot_training_curves', 'html_table', 'preference_table', 'generations_table']
+__all__ = ['LENGTH_TOLERANCE', 'LENGTH_ALARM', 'YEAR_PENALTY', 'DPO_VIEW_COLUMNS', 'SUMMED_VIEW_COLUMNS', 'CURVES',
+           'answer_logprobs', 'bootstrap_interval', 'PairScores', 'score_pairs', 'Accuracy', 'accuracy', 'pair_words',
+           'length_subsets', 'kind_subsets', 'preference_views', 'length_correlation', 'accuracy_text',
+           'correlation_text', 'view_rows', 'views_text', 'compare_scores', 'distinct_2', 'answer_quality',
+           'verbosity_drift', 'verbosity_text', 'answer_years', 'same_word', 'states_name', 'answer_names', 'FactCheck',
+           'check_facts', 'fact_score', 'known_text', 'fact_accuracy', 'EvaluationConfig', 'Evaluation',
+           'heldout_prompts', 'evaluate_adapter', 'read_metrics', 'plot_training_curves', 'html_table',
+           'preference_table', 'generations_table']
 
 # %% ../nbs/05_evaluate.ipynb #dbcf18e8
 def _chat_ids(tokenizer, prompt: str, answer: str) -> tuple[list[int], int]:
@@ -87,15 +92,94 @@ def accuracy(hits, n_resamples: int = 2000, seed: int = 0) -> Accuracy:
     hits = np.asarray(hits, dtype=float)
     return Accuracy(float(hits.mean()), *bootstrap_interval(hits, n_resamples, seed=seed))
 
-def compare_scores(base: PairScores, tuned: PairScores, beta: float, n_resamples: int = 2000, seed: int = 0) -> dict:
-    "Base and tuned preference accuracy (summed and normalised), paired differences, and DPO implicit-reward accuracy and margin."
-    result = {}
+# %% ../nbs/05_evaluate.ipynb #6cd0e6e4
+LENGTH_TOLERANCE = 0.1     # length-matched: each answer's word count within 10% of the other's
+LENGTH_ALARM = 0.7         # a length correlation at or above this is flagged: the scores follow length
+
+def pair_words(records) -> tuple[np.ndarray, np.ndarray]:
+    "Words (`answer_words`) of the chosen and of the rejected answer of each record."
+    return (np.array([answer_words(field_text(r, "chosen")) for r in records], dtype=float),
+            np.array([answer_words(field_text(r, "rejected")) for r in records], dtype=float))
+
+def length_subsets(records, tolerance: float = LENGTH_TOLERANCE) -> dict[str, np.ndarray]:
+    "Masks over `records`: `overall`, `length_matched` (each answer within `tolerance` of the other's words), `length_reversed` (chosen shorter)."
+    chosen, rejected = pair_words(records)
+    return {"overall": np.ones(len(chosen), dtype=bool),
+            "length_matched": np.abs(chosen - rejected) <= tolerance * np.minimum(chosen, rejected),
+            "length_reversed": chosen < rejected}
+
+def kind_subsets(records) -> dict[str, np.ndarray]:
+    "A mask for each `kind` the records carry (sorted by name; none when no record has one)."
+    kinds = [r.get("kind") if isinstance(r, dict) else None for r in records]
+    return {kind: np.array([k == kind for k in kinds]) for kind in sorted({k for k in kinds if isinstance(k, str)})}
+
+def _view(hits: dict, mask: np.ndarray, baseline: np.ndarray, n_resamples: int, seed: int) -> dict:
+    n = int(mask.sum())
+    measure = lambda values: accuracy(values[mask], n_resamples, seed) if n else None
+    return {"n": n, "length_baseline": measure(baseline), **{name: measure(values) for name, values in hits.items()}}
+
+def preference_views(hits: dict, records, tolerance: float = LENGTH_TOLERANCE, n_resamples: int = 2000, seed: int = 0) -> dict:
+    "Each named per-pair `hits` array's accuracy (with interval) and the length-only baseline on every view: overall, length-matched, length-reversed, by kind."
+    hits = {name: np.asarray(values, dtype=float) for name, values in hits.items()}
+    if wrong := [name for name, values in hits.items() if len(values) != len(records)]:
+        raise ValueError(f"hits {wrong[0]!r} has {len(hits[wrong[0]])} values for {len(records)} pairs")
+    baseline = np.array(shortcut_hits(records, "longer"), dtype=float)
+    views = {"tolerance": tolerance}
+    views.update({name: _view(hits, mask, baseline, n_resamples, seed) for name, mask in length_subsets(records, tolerance).items()})
+    views["by_kind"] = {kind: _view(hits, mask, baseline, n_resamples, seed) for kind, mask in kind_subsets(records).items()}
+    return views
+
+# %% ../nbs/05_evaluate.ipynb #31e3d313
+def length_correlation(score_differences, records) -> dict:
+    "Pearson r (with n) between each pair's score difference (chosen − rejected) and its word-length difference; `alarm` when r ≥ `LENGTH_ALARM`."
+    chosen, rejected = pair_words(records)
+    margin, length = np.asarray(score_differences, dtype=float), chosen - rejected
+    r = float(np.corrcoef(margin, length)[0, 1]) if len(margin) >= 3 and margin.std() > 0 and length.std() > 0 else None
+    return {"pearson": r, "n": len(margin), "alarm": r is not None and r >= LENGTH_ALARM}
+
+def accuracy_text(value) -> str:
+    "An `Accuracy` (or its dict, as saved in JSON) as `0.750 [0.500, 1.000]`; `—` for none (an empty view)."
+    if value is None: return "—"
+    return str(value if isinstance(value, Accuracy) else Accuracy(**value))
+
+def correlation_text(correlation: dict, scores: str = "implicit-reward margin") -> str:
+    "One line: the correlation of `scores` with the length difference, read as the alarm it is."
+    r = correlation.get("pearson")
+    if r is None: return f"length correlation of the {scores}: undefined (n {correlation['n']}: too few pairs or no spread)"
+    verdict = "ALARM: the scores follow length" if correlation.get("alarm") else "near 1 would be the alarm that the scores follow length"
+    return f"length correlation of the {scores} with the word-length difference (chosen − rejected): r = {r:+.3f} (n {correlation['n']}); {verdict}"
+
+def view_rows(views: dict, columns: dict) -> list[list]:
+    "Table rows of `views`: the view's label, n, then each of `columns` (header → hits name) as accuracy with interval."
+    labels = [("overall", "overall"), ("length_matched", f"length-matched (±{views.get('tolerance', LENGTH_TOLERANCE):.0%} words)"),
+              ("length_reversed", "length-reversed (chosen shorter)")]
+    named = [(label, views[key]) for key, label in labels if key in views]
+    named += [(f"kind: {kind}", view) for kind, view in views.get("by_kind", {}).items()]
+    return [[label, view["n"], *(accuracy_text(view.get(name)) for name in columns.values())] for label, view in named]
+
+def views_text(views: dict, columns: dict) -> str:
+    "`view_rows` as a fixed-width text table (for summaries on a terminal)."
+    header = ["view", "n", *columns]
+    rows = [header] + [[str(c) for c in row] for row in view_rows(views, columns)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows)
+
+# %% ../nbs/05_evaluate.ipynb #634f273a
+def compare_scores(base: PairScores, tuned: PairScores, beta: float, n_resamples: int = 2000, seed: int = 0, records=None,
+                   tolerance: float = LENGTH_TOLERANCE) -> dict:
+    "Base and tuned accuracy (summed, per token), paired differences, implicit-reward accuracy and margin; with `records`, on every view too."
+    result, hits = {}, {}
     for kind, normalised in (("summed", False), ("normalised", True)):
         b, t = base.prefers_chosen(normalised), tuned.prefers_chosen(normalised)
+        hits.update({f"{kind}_base": b, f"{kind}_tuned": t, f"{kind}_difference": t - b})
         result[kind] = {"base": accuracy(b, n_resamples, seed), "tuned": accuracy(t, n_resamples, seed),
                         "difference": accuracy(t - b, n_resamples, seed)}
     margins = beta * ((tuned.chosen - base.chosen) - (tuned.rejected - base.rejected))
-    result["implicit_reward"] = {"accuracy": accuracy(margins > 0, n_resamples, seed), "mean_margin": float(margins.mean()), "beta": beta}
+    hits["implicit_reward"] = (margins > 0).astype(float)
+    result["implicit_reward"] = {"accuracy": accuracy(hits["implicit_reward"], n_resamples, seed), "mean_margin": float(margins.mean()), "beta": beta}
+    if records is not None:
+        result["views"] = preference_views(hits, records, tolerance, n_resamples, seed)
+        result["length_correlation"] = length_correlation(margins, records)
     return result
 
 # %% ../nbs/05_evaluate.ipynb #818fe527
@@ -109,16 +193,147 @@ def answer_quality(text: str) -> dict:
     "Mongolian share, words and distinct-2 of one answer."
     return {"mongolian_share": round(mongolian_share(text), 4), "words": len(text.split()), "distinct_2": round(distinct_2(text), 4)}
 
+# %% ../nbs/05_evaluate.ipynb #7d95ffae
+def verbosity_drift(generations, n_resamples: int = 2000, seed: int = 0) -> dict | None:
+    "Mean words of the base and the tuned answers (`generations`: dicts with `base` and `tuned`), and their paired difference; None without answers."
+    if not generations: return None
+    base = np.array([answer_words(g["base"]) for g in generations], dtype=float)
+    tuned = np.array([answer_words(g["tuned"]) for g in generations], dtype=float)
+    return {"prompts": len(generations), "base_words": float(base.mean()), "tuned_words": float(tuned.mean()),
+            "difference": accuracy(tuned - base, n_resamples, seed)}
+
+def verbosity_text(verbosity: dict | None) -> str:
+    "One line: base and tuned mean words and the paired difference."
+    if not verbosity: return "verbosity drift: no prompts answered"
+    return (f"verbosity drift over {verbosity['prompts']} prompts (greedy, same prompts): base {verbosity['base_words']:.1f} words, "
+            f"tuned {verbosity['tuned_words']:.1f}, tuned − base {accuracy_text(verbosity['difference'])}")
+
+# %% ../nbs/05_evaluate.ipynb #e11ef800
+import re, unicodedata
+from .rag import retrieval_words, stem_word
+
+_ERAS = {"МЭӨ": -1, "МЭ": 1}   # before / of the common era
+_YEAR_RE = re.compile(
+    r"(?P<grouped>(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]?\d))"       # 10 000: a count, never years
+    r"|(?:(?<![^\W\d_])(?P<era>МЭӨ|МЭ)\.?\s*)?"                                     # МЭӨ 209, МЭ 48
+    r"(?P<numbers>(?<![\d.,])\d{1,4}(?:\s*[–—,-]\s*\d{1,4})*)(?!\d|[.,]\d)"        # 1206, 1206–1227, 1274, 1281
+    r"(?P<after>\s*-?\s*[^\W\d_]+)?")                                             # the word after: онд, -р, цэрэг ...
+_YEAR_NEXT = re.compile(r"\s*(?:он(?:д|ы|ыг|оос|оор|той|ууд|уудад|уудын|уудаас)?"            # он "year", in its case forms
+                        r"|эсвэл|буюу|ба|болон|бөгөөд|хүртэл|хүртлээ|хооронд|юм|уу|үү|ч)", re.IGNORECASE)  # or, and, until, between ...
+_ORDINAL = re.compile(r"\s*-\s*(?:р|рт|дугаар|дүгээр|дахь|дэх)|\s+(?:дугаар|дүгээр|дахь|дэх)", re.IGNORECASE)
+_CYRILLIC = re.compile(r"[А-Яа-яЁёӨөҮү]")
+
+def _are_years(after: str, era: bool) -> bool:
+    "Whether numbers followed by `after` (the word after them, '' for none) are years: never an ordinal; without an era, not a count."
+    if _ORDINAL.fullmatch(after): return False
+    return era or not after or after.lstrip().startswith("-") or bool(_YEAR_NEXT.fullmatch(after)) or not _CYRILLIC.search(after)
+
+def answer_years(text: str) -> list[int]:
+    "The years `text` states, in order: МЭӨ N as −N, МЭ N as N, other numbers of 3–4 digits that count nothing; every year of a range or list."
+    years = []
+    for m in _YEAR_RE.finditer(unicodedata.normalize("NFC", text)):
+        if m["grouped"] or not _are_years(m["after"] or "", bool(m["era"])): continue
+        numbers = re.findall(r"\d+", m["numbers"])
+        years += [_ERAS[m["era"]] * int(n) for n in numbers] if m["era"] else [int(n) for n in numbers if len(n) >= 3]
+    return years
+
+# %% ../nbs/05_evaluate.ipynb #bf0cab70
+def same_word(a: str, b: str, min_prefix: int = 4) -> bool:
+    "Whether two lower-case words are forms of one: the same `stem_word`, or one begins with the other of at least `min_prefix` letters."
+    if a == b or stem_word(a) == stem_word(b): return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= min_prefix and long.startswith(short)
+
+def states_name(text: str, name: str) -> bool:
+    "Whether `text` states `name` in any case form: each word of the name `same_word` as the next word of `text`, in order."
+    name_words, words = list(retrieval_words(name, stopwords=False)), list(retrieval_words(text, stopwords=False))
+    return bool(name_words) and any(all(same_word(w, n) for w, n in zip(words[i:i + len(name_words)], name_words))
+                                    for i in range(len(words) - len(name_words) + 1))
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+def answer_names(text: str) -> list[str]:
+    "The capitalised words of `text` that do not start a sentence (its names, as far as form tells), without МЭӨ and МЭ, in order."
+    return [word for sentence in _SENTENCE_BREAK.split(unicodedata.normalize("NFC", text))
+            for word in _LETTERS.findall(sentence)[1:] if word[0].isupper() and word not in _ERAS]
+
+# %% ../nbs/05_evaluate.ipynb #344d8450
+YEAR_PENALTY = 0.5   # subtracted per contradicting year: a hedge "1206 or 1204" on a one-year question scores 0.5
+
+@dataclass
+class FactCheck:
+    "An answer against its question's gold facts: the facts it states, those it misses, the years it states that contradict them."
+    stated: list
+    missing: list
+    contradicting: list[int]
+
+    def score(self, penalty: float = YEAR_PENALTY, clip: bool = True) -> float | None:
+        "Share of gold facts stated less `penalty` per contradicting year, in [0, 1] when `clip`; None without gold facts."
+        total = len(self.stated) + len(self.missing)
+        if not total: return None
+        score = len(self.stated) / total - penalty * len(self.contradicting)
+        return min(1.0, max(0.0, score)) if clip else score
+
+def check_facts(answer: str, facts: dict, known: str = "") -> FactCheck:
+    "`answer` against `facts` ({'years': [...], 'names': [...]}); a year of `known` (the question, a reference answer) never contradicts."
+    gold_years, names = sorted(set(facts.get("years") or ())), list(dict.fromkeys(facts.get("names") or ()))
+    years = set(answer_years(answer))
+    stated = [y for y in gold_years if y in years] + [n for n in names if states_name(answer, n)]
+    missing = [fact for fact in gold_years + names if fact not in stated]
+    contradicting = sorted(years - set(gold_years) - set(answer_years(known))) if gold_years else []
+    return FactCheck(stated, missing, contradicting)
+
+# %% ../nbs/05_evaluate.ipynb #7727c481
+def fact_score(answer: str, facts: dict, known: str = "", penalty: float = YEAR_PENALTY, clip: bool = True) -> float | None:
+    "`FactCheck.score` of `answer` against `facts`, the years of `known` allowed (see `check_facts`)."
+    return check_facts(answer, facts, known).score(penalty, clip)
+
+def known_text(record: dict) -> str:
+    "The text whose years an answer to `record` may state without contradicting its facts: the question and the chosen (reference) answer."
+    return field_text(record, "prompt") + "\n" + field_text(record, "chosen")
+
+def fact_accuracy(answers, facts_list, known=None, penalty: float = YEAR_PENALTY, n_resamples: int = 2000, seed: int = 0) -> Accuracy | None:
+    "Mean `fact_score` of `answers` against `facts_list` (and `known`: one text per answer, or None) with its bootstrap interval; answers without gold facts left out; None if none has."
+    scores = [fact_score(a, f or {}, k, penalty) for a, f, k in zip(answers, facts_list, known or [""] * len(answers), strict=True)]
+    scores = [s for s in scores if s is not None]
+    return accuracy(scores, n_resamples, seed) if scores else None
+
 # %% ../nbs/05_evaluate.ipynb #084ae1f7
 @dataclass
+class EvaluationConfig:
+    "How an evaluation measures; each field is a `grpo-nb evaluate` option."
+    batch_size: int = 8                     # pairs scored at once
+    max_new_tokens: int = 64                # length cap of the greedy answers (samples and verbosity drift)
+    n_resamples: int = 2000                 # bootstrap resamples of every interval
+    seed: int = 0                           # bootstrap seed
+    length_tolerance: float = LENGTH_TOLERANCE   # length-matched: each answer's words within this share of the other's
+    verbosity_prompts: int = 16             # held-out prompts answered by base and tuned for the verbosity drift (0: only the sample prompts)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+
+    def __post_init__(self):
+        if isinstance(self.validation, dict): self.validation = ValidationConfig(**self.validation)
+        problems = [f"{name} must be positive, got {getattr(self, name)}" for name in ("batch_size", "max_new_tokens", "n_resamples")
+                    if getattr(self, name) <= 0]
+        if not 0 <= self.length_tolerance < 1: problems.append(f"length_tolerance must be in [0, 1), got {self.length_tolerance}")
+        if self.verbosity_prompts < 0: problems.append(f"verbosity_prompts must not be negative, got {self.verbosity_prompts}")
+        if problems: raise ValueError("; ".join(problems))
+
+DPO_VIEW_COLUMNS = {"length baseline": "length_baseline", "base": "normalised_base", "tuned": "normalised_tuned",
+                    "tuned − base": "normalised_difference", "implicit reward": "implicit_reward"}
+SUMMED_VIEW_COLUMNS = {"length baseline": "length_baseline", "base": "summed_base", "tuned": "summed_tuned", "tuned − base": "summed_difference"}
+
+@dataclass
 class Evaluation:
-    "Base against tuned on one preference file: accuracies with intervals, implicit rewards, and side-by-side answers."
+    "Base against tuned on one preference file: accuracies with intervals, on every length view, implicit rewards, answers and their verbosity."
     base: str
     adapter: str
     dataset: str
     pairs: int
     preference: dict
     generations: list[dict] = field(default_factory=list)
+    verbosity: dict | None = None
+    config: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict: return json.loads(json.dumps(asdict(self), default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o)))
     def save(self, path) -> Path:
@@ -131,6 +346,12 @@ class Evaluation:
         lines += [f"{kind:<28}{str(p[kind]['base']):>24}{str(p[kind]['tuned']):>24}{str(p[kind]['difference']):>26}" for kind in ("summed", "normalised")]
         r = p["implicit_reward"]
         lines.append(f"DPO implicit reward (β={r['beta']}): accuracy {r['accuracy']}, mean margin {r['mean_margin']:.3f}")
+        if "views" in p:
+            lines += ["", "length control, per-token accuracy (a model that learned content keeps it on the length-reversed and minimal_edit rows;",
+                      "the length baseline is what 'prefer the longer answer' alone scores):", views_text(p["views"], DPO_VIEW_COLUMNS),
+                      "", "length control, summed log-probability:", views_text(p["views"], SUMMED_VIEW_COLUMNS), "",
+                      correlation_text(p["length_correlation"])]
+        if self.verbosity: lines.append(verbosity_text(self.verbosity))
         if self.generations:
             mean = lambda who, key: np.mean([g[f"{who}_quality"][key] for g in self.generations])
             lines.append("answers (mean)              " + "  ".join(f"{key} base {mean('base', key):.3f} tuned {mean('tuned', key):.3f}"
@@ -138,29 +359,42 @@ class Evaluation:
         return "\n".join(lines)
 
 # %% ../nbs/05_evaluate.ipynb #e1bbb975
-def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float | None = None, max_new_tokens: int = 64,
-                     batch_size: int = 8, n_resamples: int = 2000, seed: int = 0, validation: ValidationConfig | None = None) -> Evaluation:
-    "Base against `adapter` on the accepted pairs of `dataset` (default: the adapter's held-out pairs) and on `prompts`."
-    from peft import PeftModel
-    from grpo_nb.model import load_model_and_tokenizer
+def heldout_prompts(records, count: int, exclude=()) -> list[str]:
+    "Up to `count` distinct prompts of `records`, in file order, leaving out those in `exclude`."
+    prompts = []
+    for record in records:
+        prompt = field_text(record, "prompt")
+        if len(prompts) >= count: break
+        if prompt not in prompts and prompt not in exclude: prompts.append(prompt)
+    return prompts
+
+def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float | None = None,
+                     config: EvaluationConfig | None = None, allow_pickle: bool = False) -> Evaluation:
+    "Base against `adapter` on the accepted pairs of `dataset` (default: the adapter's held-out pairs), on every length view, and on `prompts`."
+    from transformers import AutoModelForCausalLM
+    from grpo_nb.model import adapter_base, load_adapter
     from grpo_nb.runs import sample_generations
+    config = config or EvaluationConfig()
     adapter = Path(adapter)
     stats_path = adapter / "training_stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
-    config = stats.get("config", {})
-    base = base or config.get("base") or json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
+    run = stats.get("config", {})
+    base = base or run.get("base") or adapter_base(adapter)
     dataset = Path(dataset or adapter / "heldout_pairs.jsonl")
-    records = validate(dataset, validation).accepted
-    model, tokenizer = load_model_and_tokenizer(base)
-    model = PeftModel.from_pretrained(model, adapter).eval()
-    max_length = config.get("max_length", 1024)
-    with model.disable_adapter(): base_scores = score_pairs(model, tokenizer, records, batch_size, max_length)
-    tuned_scores = score_pairs(model, tokenizer, records, batch_size, max_length)
-    preference = compare_scores(base_scores, tuned_scores, beta or config.get("beta", 0.1), n_resamples, seed)
-    prompts = list(prompts or config.get("sample_prompts") or [])
-    generations = [{**g, "base_quality": answer_quality(g["base"]), "tuned_quality": answer_quality(g["tuned"])}
-                   for g in (sample_generations(model, tokenizer, prompts, max_new_tokens) if prompts else [])]
-    return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations)
+    records = validate(dataset, config.validation).accepted
+    model, tokenizer = load_adapter(adapter, base, allow_pickle, model_class=AutoModelForCausalLM)
+    max_length = run.get("max_length", 1024)
+    with model.disable_adapter(): base_scores = score_pairs(model, tokenizer, records, config.batch_size, max_length)
+    tuned_scores = score_pairs(model, tokenizer, records, config.batch_size, max_length)
+    preference = compare_scores(base_scores, tuned_scores, beta or run.get("beta", 0.1), config.n_resamples, config.seed, records,
+                                config.length_tolerance)
+    prompts = list(prompts or run.get("sample_prompts") or [])
+    answered = lambda ps: sample_generations(model, tokenizer, ps, config.max_new_tokens) if ps else []
+    generations = [{**g, "base_quality": answer_quality(g["base"]), "tuned_quality": answer_quality(g["tuned"])} for g in answered(prompts)]
+    more = answered(heldout_prompts(records, config.verbosity_prompts, exclude=prompts))
+    verbosity = verbosity_drift(generations + more, config.n_resamples, config.seed)
+    if verbosity: verbosity.update(sample_prompts=len(generations), heldout_prompts=len(more), max_new_tokens=config.max_new_tokens)
+    return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations, verbosity, asdict(config))
 
 # %% ../nbs/05_evaluate.ipynb #c027f43f
 CURVES = (("loss", "eval_loss", "loss"), ("rewards/accuracies", "eval_rewards/accuracies", "reward accuracy"),

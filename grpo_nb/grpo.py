@@ -18,13 +18,15 @@ from .runs import (PolicyRunConfig, TrainingError, TrainingStats, as_messages, c
                           run_training, write_adapter_artifacts)
 
 # %% auto #0
-__all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'PRESETS', 'GRPO_CURVES', 'default_reward_weights', 'GRPOTrainingConfig',
-           'make_grpo_config', 'reward_functions', 'prompt_dataset', 'RewardImprovement', 'reward_improvement',
-           'GRPOTrainingStats', 'grpo_arguments', 'reward_trends', 'rewards_card_section', 'train_grpo']
+__all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'MIN_LOGGED_STEPS', 'PRESETS', 'GRPO_CURVES', 'default_reward_weights',
+           'GRPOTrainingConfig', 'make_grpo_config', 'reward_functions', 'prompt_dataset', 'RewardImprovement',
+           'reward_improvement', 'GRPOTrainingStats', 'planned_steps', 'check_enough_steps', 'grpo_arguments',
+           'reward_trends', 'rewards_card_section', 'train_grpo']
 
 # %% ../nbs/07_grpo.ipynb #47e12a9b
 RULE_REWARDS = {f.__name__: f for f in (mongolian_reward, length_reward, repetition_penalty)}
 DEFAULT_REWARD_WEIGHTS = {"mongolian_reward": 1.0, "length_reward": 1.0, "repetition_penalty": 1.0, "reward_model": 0.3}
+MIN_LOGGED_STEPS = 4   # `reward_improvement` compares at least 2 logged steps at each end
 
 def default_reward_weights(reward_model: str | None) -> dict[str, float]:
     "`DEFAULT_REWARD_WEIGHTS`, with `reward_model` only when a reward-model folder is given."
@@ -50,6 +52,7 @@ class GRPOTrainingConfig(PolicyRunConfig):
     max_completion_length: int = 256        # tokens per sampled answer
     temperature: float = 1.0
     max_steps: int | None = None            # if set, overrides epochs
+    allow_pickle: bool = False              # accept a reward model whose weights are a pickle (adapter_model.bin): only one you trust
     # logging_steps stays 1: every step in metrics.jsonl, which `reward_improvement` reads
 
     def __post_init__(self):
@@ -60,6 +63,9 @@ class GRPOTrainingConfig(PolicyRunConfig):
         problems = super().problems() + [f"{name} must be positive, got {getattr(self, name)}"
                                          for name in ("max_completion_length", "temperature") if getattr(self, name) <= 0]
         if self.max_steps is not None and self.max_steps <= 0: problems.append(f"max_steps must be positive, got {self.max_steps}")
+        elif self.max_steps is not None and self.max_steps // self.logging_steps < MIN_LOGGED_STEPS:
+            problems.append(f"max_steps {self.max_steps} would log {self.max_steps // self.logging_steps} steps; comparing the rewards of the "
+                            f"first and the last steps needs at least {MIN_LOGGED_STEPS}: raise --max-steps")
         if self.beta < 0: problems.append(f"beta must not be negative, got {self.beta}")
         if self.num_generations < 2: problems.append(f"num_generations must be at least 2 (a group), got {self.num_generations}")
         elif (self.batch_size * self.gradient_accumulation) % self.num_generations:
@@ -84,7 +90,7 @@ def make_grpo_config(preset: str | None = "auto", **overrides) -> GRPOTrainingCo
 def reward_functions(config: GRPOTrainingConfig) -> list:
     "The reward functions `config.reward_weights` names, in its order: TRL's `reward_funcs`."
     def function(name):
-        if name == "reward_model": return RewardModelReward(config.reward_model)
+        if name == "reward_model": return RewardModelReward(config.reward_model, allow_pickle=config.allow_pickle)
         if name == "length_reward": return partial(length_reward, min_words=config.length_min_words, max_words=config.length_max_words)
         return RULE_REWARDS[name]
     return [function(name) for name in config.reward_weights]
@@ -107,7 +113,7 @@ class RewardImprovement(NamedTuple):
 def reward_improvement(metrics, key: str = "reward", share: float = 0.1) -> RewardImprovement:
     "`RewardImprovement` of `key` from metrics records or a `metrics.jsonl` path: the first and last `share` of its logged steps (at least 2 each)."
     records = read_metrics(metrics) if isinstance(metrics, (str, Path)) else metrics
-    values = [r[key] for r in records if r.get(key) is not None]
+    values = [r[key] for r in records if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
     n = max(2, int(len(values) * share))
     if len(values) < 2 * n: raise TrainingError(f"{key} is logged for {len(values)} steps; comparing needs at least {2 * n}")
     first, last = np.array(values[:n], dtype=float), np.array(values[-n:], dtype=float)
@@ -120,6 +126,21 @@ class GRPOTrainingStats(TrainingStats):
     "`TrainingStats` of a GRPO run, with `rewards`: the `RewardImprovement` (as a dict) of `total` and of each reward function."
     rewards: dict = field(default_factory=dict)
 
+def planned_steps(trainer) -> int:
+    "The optimizer steps `trainer.train()` will make: `max_steps`, or what its epochs over its train dataloader come to (the Trainer's own count)."
+    if trainer.args.max_steps > 0: return trainer.args.max_steps
+    return trainer.set_initial_training_values(trainer.args, trainer.get_train_dataloader())[-1]
+
+def check_enough_steps(trainer):
+    "Refuse, before training, a run that would make no step (fewer prompts than one generation batch) or log fewer than `MIN_LOGGED_STEPS`."
+    if len(trainer.get_train_dataloader()) == 0:   # TRL's sampler keeps whole generation batches only
+        raise TrainingError(f"the train split has {len(trainer.train_dataset)} distinct prompts, fewer than one generation batch of "
+                            f"{trainer.args.generation_batch_size // trainer.num_generations} (batch_size × gradient_accumulation / num_generations): "
+                            "lower --batch-size or give more data")
+    if (logged := planned_steps(trainer) // trainer.args.logging_steps) < MIN_LOGGED_STEPS:
+        raise TrainingError(f"this GRPO run would log {logged} steps; comparing the rewards of the first and the last steps needs at "
+                            f"least {MIN_LOGGED_STEPS}: raise --epochs or set --max-steps")
+
 def grpo_arguments(config: GRPOTrainingConfig, folders, progress: bool = True):
     "TRL's `GRPOConfig` for `config`."
     from trl import GRPOConfig
@@ -131,7 +152,7 @@ GRPO_CURVES = (("reward", None, "total reward"), ("kl", None, "KL to the referen
                ("completions/mean_length", None, "answer tokens"), ("learning_rate", None, "learning rate"))
 
 def reward_trends(metrics, names) -> dict:
-    "`RewardImprovement` (as a dict) of the total reward (`total`) and of each reward function's logged mean."
+    "`RewardImprovement` (as a dict) of the total reward (`total`) and of each reward function's logged mean, from log records or a `metrics.jsonl` path."
     records = read_metrics(metrics) if isinstance(metrics, (str, Path)) else metrics
     keys = {"total": "reward", **{name: f"rewards/{name}/mean" for name in names}}
     return {name: reward_improvement(records, key)._asdict() for name, key in keys.items()}
@@ -163,12 +184,14 @@ def train_grpo(config: GRPOTrainingConfig, overwrite: bool = False, resume: bool
         args = grpo_arguments(config, folders, progress)
         model = prepare_for_lora(model, args.gradient_checkpointing)
         # a peft_config, not a PeftModel: the reference for the KL term is then the base with the adapter disabled
-        return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=prompt_dataset(splits["train"]), processing_class=tokenizer,
-                           peft_config=config.lora_config(model), callbacks=callbacks)
+        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=prompt_dataset(splits["train"]), processing_class=tokenizer,
+                              peft_config=config.lora_config(model), callbacks=callbacks)
+        check_enough_steps(trainer)
+        return trainer
 
     def write_artifacts(folder: Path, run):
         stats = run.stats("grpo", GRPOTrainingStats, counts={**run.counts, "prompts": len(run.trainer.train_dataset)},
-                          rewards=reward_trends(run.logger.metrics_path, run.trainer.reward_func_names))
+                          rewards=reward_trends(run.trainer.state.log_history, run.trainer.reward_func_names))
         write_adapter_artifacts(folder, config, run.trainer.model, run.tokenizer, stats, rewards_card_section(stats))
 
     output = run_training(config, load, build_trainer, write_artifacts, overwrite, resume, progress)

@@ -4,68 +4,52 @@
 
 # %% ../nbs/08_inference.ipynb #5678c5eb
 from __future__ import annotations
-import json, shutil, tempfile
+import json
 from pathlib import Path
 
-from .model import load_model_and_tokenizer, generate_answers, prepare_tokenizer
+from .model import ModelError, adapter_base, check_adapter_weights, generate_answers, load_adapter, prepare_tokenizer
+from .runs import RunFolders, crash_point
 
 # %% auto #0
-__all__ = ['InferenceError', 'adapter_base', 'check_adapter_weights', 'load_tuned', 'generate_response', 'merge_adapter']
+__all__ = ['InferenceError', 'load_tuned', 'generate_response', 'merge_adapter']
 
 # %% ../nbs/08_inference.ipynb #edaad3e9
-class InferenceError(Exception):
-    "An adapter or model that cannot be used; the message is one line."
-
-def adapter_base(adapter) -> str:
-    "The base model an adapter was trained on, from its `adapter_config.json`."
-    config = Path(adapter) / "adapter_config.json"
-    if not config.exists(): raise InferenceError(f"{adapter}: not an adapter folder (no adapter_config.json)")
-    return json.loads(config.read_text(encoding="utf-8"))["base_model_name_or_path"]
-
-def check_adapter_weights(adapter, allow_pickle: bool = False):
-    "Raise unless `adapter` holds safetensors weights (or pickled ones and `allow_pickle`)."
-    adapter = Path(adapter)
-    if (adapter / "adapter_model.safetensors").exists(): return
-    if (adapter / "adapter_model.bin").exists():
-        if allow_pickle: return
-        raise InferenceError(f"{adapter}: adapter_model.bin is a pickle, which can run code when loaded; "
-                             "convert it to safetensors, or pass allow_pickle=True (--allow-pickle) if you trust it")
-    raise InferenceError(f"{adapter}: no adapter weights (adapter_model.safetensors)")
+class InferenceError(ModelError):
+    "An adapter, model or question that cannot be used; the message is one line."
 
 # %% ../nbs/08_inference.ipynb #a756f64d
 def load_tuned(base=None, adapter=None, allow_pickle: bool = False, dtype: str = "auto"):
     "(model, tokenizer) of `base` with `adapter` applied, in inference mode; `base` None means the adapter's own base."
-    from peft import PeftModel
-    from transformers import AutoTokenizer
+    from transformers import AutoModelForCausalLM
     if adapter is None: raise InferenceError("load_tuned needs an adapter folder")
-    base = base or adapter_base(adapter)
-    check_adapter_weights(adapter, allow_pickle)
-    model, tokenizer = load_model_and_tokenizer(base, dtype)
-    if (Path(adapter) / "tokenizer_config.json").exists():   # the adapter's tokenizer carries the chat template it was trained with
-        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(adapter))
-    model = PeftModel.from_pretrained(model, adapter, use_safetensors=(Path(adapter) / "adapter_model.safetensors").exists())
-    return model.eval(), tokenizer
+    return load_adapter(adapter, base, allow_pickle, dtype, model_class=AutoModelForCausalLM)
 
 def generate_response(model, tokenizer, prompt: str, max_new_tokens: int = 128, do_sample: bool = False, temperature: float = 0.7,
                       top_p: float = 0.9, repetition_penalty: float = 1.2) -> str:
     "The model's answer to one `prompt` (a user turn through the chat template); greedy unless `do_sample`."
+    if not str(prompt).strip(): raise InferenceError("the question is empty: there is nothing to answer")
     return generate_answers(model, tokenizer, [prompt], max_new_tokens=max_new_tokens, do_sample=do_sample, temperature=temperature,
                             top_p=top_p, repetition_penalty=repetition_penalty)[0]
 
 # %% ../nbs/08_inference.ipynb #ce18a57c
 def merge_adapter(base=None, adapter=None, out=None, allow_pickle: bool = False, overwrite: bool = False) -> Path:
     "Write `base` with `adapter` merged in to `out` (safetensors and tokenizer), loadable with `AutoModelForCausalLM.from_pretrained`."
-    out = Path(out)
-    if out.exists() and not overwrite: raise InferenceError(f"{out} already exists: pass overwrite=True (--overwrite) to replace it")
-    model, tokenizer = load_tuned(base, adapter, allow_pickle, dtype="float32")
-    merged = model.merge_and_unload()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        merged.save_pretrained(scratch, safe_serialization=True)
-        tokenizer.save_pretrained(scratch)
-        if out.exists(): shutil.rmtree(out)
-        scratch.rename(out)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return out
+    from transformers import AutoModelForCausalLM
+    if adapter is None or out is None: raise InferenceError("merge_adapter needs an adapter folder and an output folder")
+    check_adapter_weights(adapter, allow_pickle)   # before anything is written
+    folders = RunFolders(Path(out))
+    with folders.lock():
+        folders.prepare(overwrite, resume=False)    # finishes a merge that a crash interrupted; refuses what grpo-nb did not write
+        try:
+            model, tokenizer = load_adapter(adapter, base, allow_pickle, dtype="float32", model_class=AutoModelForCausalLM, merge=True)
+            folders.final.mkdir()
+            model.save_pretrained(folders.final, safe_serialization=True)
+            crash_point("merge-save")
+            tokenizer.save_pretrained(folders.final)
+            record = {"adapter": str(adapter), "base": str(base or adapter_base(adapter))}
+            (folders.final / "merge.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+            folders.publish()
+        except BaseException:
+            folders.discard()
+            raise
+    return folders.output

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_model.ipynb #88848125
 from __future__ import annotations
-import hashlib, importlib.util, json, os, shutil, tempfile, time
+import hashlib, importlib.util, json, os, re, shutil, socket, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import NamedTuple
@@ -12,18 +12,19 @@ from typing import NamedTuple
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-from transformers import (AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, LlamaConfig, LlamaForCausalLM,
-                          PreTrainedTokenizerFast)
+from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, BitsAndBytesConfig, LlamaConfig,
+                          LlamaForCausalLM, PreTrainedTokenizerFast)
 
 from .data import data_dir, load_corpus
 
 # %% auto #0
-__all__ = ['DTYPES', 'DEFAULT_CHAT_TEMPLATE', 'ROLE_TOKENS', 'SPECIAL_TOKENS', 'BUILD_RECIPE', 'PROJECTIONS', 'ModelError',
-           'resolve_dtype', 'train_tokenizer', 'prepare_tokenizer', 'default_corpus_path', 'corpus_paths',
+__all__ = ['DTYPES', 'DEFAULT_CHAT_TEMPLATE', 'ROLE_TOKENS', 'SPECIAL_TOKENS', 'BUILD_RECIPE', 'PROJECTIONS', 'ADAPTER_CLASSES',
+           'ModelError', 'resolve_dtype', 'train_tokenizer', 'prepare_tokenizer', 'default_corpus_path', 'corpus_paths',
            'read_corpus', 'pretraining_tokens', 'pretrain', 'TinyModelSettings', 'tiny_llama', 'TinyModel',
            'build_tiny_model', 'save_tiny_model', 'cache_root', 'model_key', 'publish_dir', 'default_model_path',
-           'qlora_config', 'load_model_and_tokenizer', 'default_target_modules', 'lora_config', 'ParameterCount',
-           'prepare_for_lora', 'setup_lora', 'generate_answers']
+           'qlora_config', 'hub_offline_reason', 'load_model_and_tokenizer', 'default_target_modules', 'lora_config',
+           'ParameterCount', 'prepare_for_lora', 'setup_lora', 'adapter_config', 'adapter_base',
+           'check_adapter_weights', 'load_adapter', 'generate_answers']
 
 # %% ../nbs/02_model.ipynb #ab2cac7b
 class ModelError(Exception):
@@ -213,6 +214,18 @@ def qlora_config(compute_dtype: torch.dtype) -> BitsAndBytesConfig:
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                               bnb_4bit_compute_dtype=compute_dtype)
 
+def hub_offline_reason(timeout: float = 3.0) -> str | None:
+    "Why the Hugging Face Hub cannot be reached now (offline mode, or no answer from its host or the proxy within `timeout` s); None when it can."
+    from urllib.parse import urlparse
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"): return "HF_HUB_OFFLINE is set"
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") if endpoint.scheme == "https" else os.environ.get("HTTP_PROXY") or os.environ.get("http_proxy")
+    host = urlparse(proxy if "://" in (proxy or "") else f"http://{proxy}") if proxy else endpoint
+    port = host.port or (443 if host.scheme == "https" else 80)
+    try: socket.create_connection((host.hostname, port), timeout=timeout).close()
+    except (OSError, ValueError): return f"{host.hostname}:{port} cannot be reached"
+    return None
+
 def load_model_and_tokenizer(base=None, dtype: str = "auto", load_in_4bit: bool = False, trust_remote_code: bool = False,
                              model_class=AutoModelForCausalLM, **model_kwargs):
     "(model, tokenizer) of `base` (a Hub id or local folder; None for the default model) as a `model_class`, the tokenizer made ready by `prepare_tokenizer`."
@@ -220,11 +233,15 @@ def load_model_and_tokenizer(base=None, dtype: str = "auto", load_in_4bit: bool 
     quantization = qlora_config(torch_dtype) if load_in_4bit else None
     base = str(default_model_path() if base is None else base)
     device_map = {"": torch.cuda.current_device()} if torch.cuda.is_available() else None
+    hub_id = not Path(base).exists() and re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?", base)   # `org/name`, not a path
+    offline = hub_offline_reason() if hub_id else None
+    cache_only = {"local_files_only": True} if offline else {}   # no minute of retries: the local Hugging Face cache or nothing
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=trust_remote_code, **cache_only)
         model = model_class.from_pretrained(base, dtype=torch_dtype, quantization_config=quantization, device_map=device_map,
-                                            trust_remote_code=trust_remote_code, **model_kwargs)
+                                            trust_remote_code=trust_remote_code, **cache_only, **model_kwargs)
     except (OSError, ValueError) as e:
+        if offline: raise ModelError(f"cannot download {base}: no network ({offline}); pass a local path") from None
         where = "a folder, but not a loadable model" if Path(base).is_dir() else "not a local folder, and not loadable from the Hugging Face Hub"
         raise ModelError(f"{base}: {where} ({str(e).strip().splitlines()[0]})") from None
     tokenizer = prepare_tokenizer(tokenizer)
@@ -268,10 +285,58 @@ def setup_lora(model, r: int = 16, alpha: int = 32, dropout: float = 0.1, target
     peft_model = get_peft_model(model, lora_config(model, r, alpha, dropout, target_modules))
     return peft_model, ParameterCount(*peft_model.get_nb_trainable_parameters())
 
+# %% ../nbs/02_model.ipynb #6a17a453
+ADAPTER_CLASSES = {"CAUSAL_LM": (AutoModelForCausalLM, {}), "SEQ_CLS": (AutoModelForSequenceClassification, {"num_labels": 1})}
+
+def adapter_config(adapter) -> dict:
+    "The `adapter_config.json` of the adapter folder `adapter`."
+    adapter = Path(adapter)
+    if not adapter.is_dir(): raise ModelError(f"{adapter}: no such adapter folder")
+    try: config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError: raise ModelError(f"{adapter}: not an adapter folder (no adapter_config.json)") from None
+    except (OSError, ValueError) as e: raise ModelError(f"{adapter}: unreadable adapter_config.json ({e})") from None
+    if not isinstance(config, dict): raise ModelError(f"{adapter}: adapter_config.json is not a JSON object")
+    return config
+
+def adapter_base(adapter) -> str:
+    "The base model an adapter was trained on, from its `adapter_config.json`."
+    if base := adapter_config(adapter).get("base_model_name_or_path"): return base
+    raise ModelError(f"{adapter}: adapter_config.json names no base model: pass the base")
+
+def check_adapter_weights(adapter, allow_pickle: bool = False) -> bool:
+    "True when `adapter` holds safetensors weights, False for a pickle that `allow_pickle` accepts; else `ModelError`."
+    adapter = Path(adapter)
+    if (adapter / "adapter_model.safetensors").is_file(): return True
+    if (adapter / "adapter_model.bin").is_file():
+        if allow_pickle: return False
+        raise ModelError(f"{adapter}: adapter_model.bin is a pickle, which can run code when loaded; convert it to safetensors, "
+                         "or pass --allow-pickle (allow_pickle=True) if you trust it")
+    raise ModelError(f"{adapter}: no adapter weights (adapter_model.safetensors)")
+
+def load_adapter(adapter, base=None, allow_pickle: bool = False, dtype: str = "auto", model_class=None, merge: bool = False,
+                 trust_remote_code: bool = False, **model_kwargs):
+    "(model, tokenizer): `base` (None: the adapter's own) as `model_class` (None: by the adapter's task type) with the adapter applied (or merged), in eval mode."
+    config = adapter_config(adapter)
+    safetensors = check_adapter_weights(adapter, allow_pickle)   # before any model loads
+    base = base or adapter_base(adapter)
+    default_class, default_kwargs = ADAPTER_CLASSES.get(config.get("task_type"), ADAPTER_CLASSES["CAUSAL_LM"])
+    model, tokenizer = load_model_and_tokenizer(base, dtype, trust_remote_code=trust_remote_code, model_class=model_class or default_class,
+                                                **{**(default_kwargs if model_class is None else {}), **model_kwargs})
+    if (Path(adapter) / "tokenizer_config.json").exists():   # the adapter's tokenizer carries the chat template it was trained with
+        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(str(adapter)))
+        if not model.can_generate(): model.config.pad_token_id = tokenizer.pad_token_id
+    try: model = PeftModel.from_pretrained(model, str(adapter), use_safetensors=safetensors)
+    except (OSError, ValueError, RuntimeError) as e:
+        raise ModelError(f"{adapter}: the adapter does not fit {base} ({(str(e).strip().splitlines() or [''])[0]})") from None
+    if merge: model = model.merge_and_unload()
+    return model.eval(), tokenizer
+
 # %% ../nbs/02_model.ipynb #ae5c5fd7
 def generate_answers(model, tokenizer, prompts, max_new_tokens: int = 64, do_sample: bool = False, temperature: float = 0.7,
                      top_p: float = 0.9, repetition_penalty: float = 1.2, batch_size: int = 8) -> list[str]:
     "The model's answer to each prompt (a user turn through the chat template), generated `batch_size` prompts at a time."
+    if empty := [n for n, p in enumerate(prompts, start=1) if not str(p).strip()]:
+        raise ModelError(f"prompt {empty[0]} of {len(prompts)} is empty: there is nothing to answer")
     answers, padding_side = [], tokenizer.padding_side
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p) if do_sample else dict(do_sample=False)
     was_training = model.training

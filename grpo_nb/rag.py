@@ -17,16 +17,19 @@ from .data import data_dir, load_corpus, load_retrieval_questions
 # %% auto #0
 __all__ = ['STOPWORD_GROUPS', 'STOPWORDS', 'VOWELS', 'LONG_VOWEL', 'AFTER_VOWEL', 'AFTER_CONSONANT', 'CASE_RULES', 'CASE_ENDING',
            'REFLEXIVE_RULES', 'VERB_RULES', 'PASSIVE_RULES', 'SUFFIXES', 'SYNONYM_GROUPS', 'QUESTION_SETS',
-           'TOKENIZER_VARIANTS', 'RETRIEVER_VARIANTS', 'PROMPT_INSTRUCTION', 'NO_SOURCES', 'RAGError', 'SuffixRule',
-           'stem_word', 'retrieval_words', 'MongolianTokenizer', 'CharNgramTokenizer', 'expand_question', 'Chunk',
-           'chunk_passages', 'Hit', 'check_question', 'Retriever', 'RetrievalScores', 'evaluate_retrieval',
-           'question_set', 'split_by_id', 'overlap_words', 'question_overlap', 'mean_overlap', 'compare_retrievers',
-           'compare_tokenizers', 'scores_table', 'build_prompt', 'sources_line', 'fit_prompt', 'RAGResult',
-           'format_answer', 'MongolianRAGAgent', 'ask']
+           'TOKENIZER_VARIANTS', 'RETRIEVER_VARIANTS', 'MIN_RELEVANCE', 'PROMPT_INSTRUCTION', 'NO_SOURCES', 'RAGError',
+           'NothingRelevant', 'SuffixRule', 'stem_word', 'retrieval_words', 'MongolianTokenizer', 'CharNgramTokenizer',
+           'expand_question', 'Chunk', 'chunk_passages', 'Hit', 'check_question', 'Retriever', 'RetrievalScores',
+           'evaluate_retrieval', 'question_set', 'split_by_id', 'overlap_words', 'question_overlap', 'mean_overlap',
+           'compare_retrievers', 'compare_tokenizers', 'scores_table', 'check_relevant', 'build_prompt', 'sources_line',
+           'fit_prompt', 'RAGResult', 'format_answer', 'MongolianRAGAgent', 'ask']
 
 # %% ../nbs/09_rag.ipynb #4fbc3713
 class RAGError(Exception):
     "A question, setting or prompt the retriever or the agent cannot use; the message is one line."
+
+class NothingRelevant(RAGError):
+    "A question that no passage of the corpus matches well enough to answer from (see `MIN_RELEVANCE`)."
 
 # %% ../nbs/09_rag.ipynb #27adb9e6
 STOPWORD_GROUPS = {
@@ -310,13 +313,24 @@ class Retriever:
         "A retriever over the passages of the JSON Lines file `corpus` (the bundled corpus when None), chunked by `chunk_passages`; `options` go to `Retriever`."
         return cls(chunk_passages(load_corpus(corpus, word_range=None), size, overlap), tokenizer, **options)
 
-    def scores(self, question: str) -> np.ndarray:
-        "The fused score of every chunk for `question`: the sum of `weight / (rrf_k + rank)` over the indexes where the chunk's BM25 score is above 0."
+    def index_scores(self, question: str) -> list[np.ndarray]:
+        "Each index's BM25 score of every chunk for `question`, its synonym expansions added at `synonym_weight`; the stem index first."
         extra = " ".join(_expansions(self.tokenizer(question), self.synonym_tokens))
-        fused = np.zeros(len(self.chunks))
-        for tokens_of, weight, index in self.indexes:
+        found = []
+        for tokens_of, _, index in self.indexes:
             scores = _bm25_scores(index, tokens_of(question), len(self.chunks))
             if extra and self.synonym_weight: scores = scores + self.synonym_weight * _bm25_scores(index, tokens_of(extra), len(self.chunks))
+            found.append(scores)
+        return found
+
+    def relevance(self, question: str) -> float:
+        "How well the best chunk matches `question` by stems (and aliases): its stem-BM25 score; 0 when no chunk shares a stem with it."
+        return float(self.index_scores(question)[0].max())
+
+    def scores(self, question: str) -> np.ndarray:
+        "The fused score of every chunk for `question`: the sum of `weight / (rrf_k + rank)` over the indexes where the chunk's BM25 score is above 0."
+        fused = np.zeros(len(self.chunks))
+        for (_, weight, _), scores in zip(self.indexes, self.index_scores(question)):
             ranks = np.empty(len(scores))
             ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
             fused += np.where(scores > 0, weight / (self.rrf_k + ranks), 0.0)
@@ -429,6 +443,16 @@ def scores_table(results: dict[str, RetrievalScores]) -> str:
             for name, s in results.items()]
     return "\n".join([header, *rows])
 
+# %% ../nbs/09_rag.ipynb #2c5c4fa6
+MIN_RELEVANCE = 1.5   # the least `Retriever.relevance` of a question the agent answers (measured below)
+
+def check_relevant(retriever: Retriever, question: str, min_relevance: float = MIN_RELEVANCE) -> float:
+    "`retriever.relevance(question)`, or a one-line `NothingRelevant` when it is below `min_relevance`."
+    if (relevance := retriever.relevance(check_question(question))) < min_relevance:
+        raise NothingRelevant(f"nothing relevant found: no passage shares enough words with this question (relevance {relevance:.2f}, "
+                              f"at least {min_relevance} needed); ask about Mongolian history, in Mongolian")
+    return relevance
+
 # %% ../nbs/09_rag.ipynb #d94346a4
 PROMPT_INSTRUCTION = ("Доорх эх сурвалжуудыг ашиглан асуултад монгол хэлээр хариулна уу. Зөвхөн эх сурвалжид байгаа "
                       "мэдээлэлд тулгуурлаж, ашигласан эх сурвалжийнхаа дугаарыг дөрвөлжин хаалтад бичиж иш татна уу.")
@@ -481,14 +505,15 @@ def format_answer(result: RAGResult) -> str:
 class MongolianRAGAgent:
     "Answers Mongolian history questions from retrieved passages: the fused retriever over the corpus, the passages in the prompt, their ids appended to the answer."
     def __init__(self, model_name=None, base_model=None, use_peft: bool = True, corpus=None, k: int = 5, max_new_tokens: int = 128,
-                 allow_pickle: bool = False):
+                 allow_pickle: bool = False, min_relevance: float = MIN_RELEVANCE, retriever: Retriever | None = None):
         # imported here: retrieval alone needs neither torch nor a model
         from grpo_nb.inference import load_tuned
         from grpo_nb.model import load_model_and_tokenizer
         if k < 1: raise RAGError(f"k must be at least 1, got {k}")
         if max_new_tokens < 1: raise RAGError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
         if use_peft and model_name is None: raise RAGError("use_peft needs an adapter folder as model_name")
-        self.retriever, self.k, self.max_new_tokens = Retriever.from_corpus(corpus), k, max_new_tokens
+        self.retriever, self.k, self.max_new_tokens = retriever or Retriever.from_corpus(corpus), k, max_new_tokens
+        self.min_relevance = min_relevance
         self.model, self.tokenizer = load_tuned(base_model, model_name, allow_pickle) if use_peft else load_model_and_tokenizer(model_name)
         self.context = getattr(self.model.config, "max_position_embeddings", None)
 
@@ -502,15 +527,18 @@ class MongolianRAGAgent:
         return self.context is None or self.prompt_tokens(prompt) + self.max_new_tokens <= self.context
 
     def query(self, question: str) -> RAGResult:
-        "Retrieve, prompt, generate greedily, and append the sources line."
+        "Retrieve, prompt, generate greedily, and append the sources line; `NothingRelevant` when the corpus has nothing for `question`."
         from grpo_nb.inference import generate_response
+        check_relevant(self.retriever, question, self.min_relevance)
         prompt, given = fit_prompt(question, self.retriever.search(question, self.k), self.fits)
         generated = generate_response(self.model, self.tokenizer, prompt, max_new_tokens=self.max_new_tokens, do_sample=False)
         return RAGResult(question, f"{generated}\n{sources_line(given)}", generated, given, prompt)
 
-def ask(question: str, adapter=None, base=None, k: int = 5, corpus=None, max_new_tokens: int = 128, allow_pickle: bool = False) -> RAGResult:
+def ask(question: str, adapter=None, base=None, k: int = 5, corpus=None, max_new_tokens: int = 128, allow_pickle: bool = False,
+        min_relevance: float = MIN_RELEVANCE) -> RAGResult:
     "Answer one question: with `adapter` on `base` (the adapter's own base when None), or with `base` alone (the default model when None)."
-    check_question(question)   # before a model loads
-    agent = MongolianRAGAgent(adapter if adapter is not None else base, base_model=base, use_peft=adapter is not None,
-                              corpus=corpus, k=k, max_new_tokens=max_new_tokens, allow_pickle=allow_pickle)
+    retriever = Retriever.from_corpus(corpus)
+    check_relevant(retriever, question, min_relevance)   # before a model loads
+    agent = MongolianRAGAgent(adapter if adapter is not None else base, base_model=base, use_peft=adapter is not None, corpus=corpus, k=k,
+                              max_new_tokens=max_new_tokens, allow_pickle=allow_pickle, min_relevance=min_relevance, retriever=retriever)
     return agent.query(question)

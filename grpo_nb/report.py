@@ -4,14 +4,16 @@
 
 # %% ../nbs/10_report.ipynb #3ae0b7e8
 from __future__ import annotations
-import html, json, os, re, sys, time
+import ast, difflib, html, json, keyword, os, re, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 
 from .data import data_dir
+from .evaluate import correlation_text, html_table, verbosity_text, view_rows
 
 # %% auto #0
-__all__ = ['ReportError', 'training_notebook', 'model_name', 'run_id', 'render_html', 'stderr_to', 'run_report', 'write_index']
+__all__ = ['LENGTH_TABLE_NOTE', 'ReportError', 'training_notebook', 'model_name', 'run_id', 'notebook_parameters',
+           'check_parameters', 'render_html', 'length_control_html', 'stderr_to', 'run_report', 'write_index']
 
 # %% ../nbs/10_report.ipynb #008d3b2e
 class ReportError(Exception):
@@ -30,6 +32,30 @@ def run_id(parameters: dict, now: float | None = None) -> str:
     what = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{parameters.get('method', 'dpo')}-{model_name(parameters.get('base'))}")
     return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{what}"
 
+# %% ../nbs/10_report.ipynb #05c799fa
+def notebook_parameters(notebook=None) -> list[str]:
+    "The names assigned in the cell tagged `parameters` of `notebook` (the training notebook by default), in order; the cell is parsed, not run."
+    import nbformat
+    notebook = Path(notebook or training_notebook())
+    try: cells = [c for c in nbformat.read(str(notebook), as_version=4).cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    except (OSError, ValueError) as e: raise ReportError(f"{notebook}: not a readable notebook ({e})") from None
+    if not cells: raise ReportError(f"{notebook}: no cell is tagged 'parameters'")
+    names = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+    return list(dict.fromkeys(names))
+
+def check_parameters(parameters: dict, notebook=None) -> dict:
+    "`parameters` when every name is one the notebook declares (see `notebook_parameters`); else a one-line `ReportError` naming it."
+    declared = notebook_parameters(notebook)
+    for name in parameters:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ReportError(f"parameter name {name!r} is not a name; the notebook's parameters are: {', '.join(declared)}")
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=1)
+            raise ReportError(f"unknown parameter {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                              + f"; the notebook's parameters are: {', '.join(declared)}")
+    return parameters
+
 # %% ../nbs/10_report.ipynb #25352c97
 def render_html(notebook_path, html_path, title: str) -> Path:
     "Render an executed notebook to a self-contained HTML file without code."
@@ -44,6 +70,19 @@ def render_html(notebook_path, html_path, title: str) -> Path:
     body = re.sub(r'<link[^>]*href="https?://[^"]*"[^>]*>', "", body)
     Path(html_path).write_text(body, encoding="utf-8")
     return Path(html_path)
+
+# %% ../nbs/10_report.ipynb #ba6f108c
+LENGTH_TABLE_NOTE = ("How to read it: each row is a subset of the pairs (n of them) and each cell an accuracy with its 95% interval; "
+                     "a model that learned truth keeps its accuracy on the length-reversed and minimal_edit rows, while the length "
+                     "baseline shows what preferring the longer answer alone would score.")
+
+def length_control_html(views: dict, columns: dict, correlation: dict, scores: str = "implicit-reward margin",
+                        verbosity: dict | None = None, caption: str = "") -> str:
+    "The length views as one HTML table (rows: overall, length-matched, length-reversed, each kind; columns: n and `columns`), the sentence that says how to read it, the length correlation and the verbosity drift."
+    lines = [correlation_text(correlation, scores)] + ([verbosity_text(verbosity)] if verbosity else [])
+    return (f"<p>{html.escape(LENGTH_TABLE_NOTE)}{(' ' + html.escape(caption)) if caption else ''}</p>"
+            + html_table(("pairs", "n", *columns), view_rows(views, columns))
+            + "".join(f"<p>{html.escape(line)}</p>" for line in lines))
 
 # %% ../nbs/10_report.ipynb #9d85c452
 @contextmanager
@@ -67,8 +106,8 @@ def _absolute_paths(parameters: dict) -> dict:
 def run_report(parameters: dict | None = None, reports_dir="reports", notebook=None, kernel_name: str = "python3") -> Path:
     "Execute the training notebook with `parameters` into `reports/<run-id>/`, render `report.html`, update the index; returns the report's path."
     import papermill as pm
-    parameters = _absolute_paths(dict(parameters or {}))
     notebook = Path(notebook or training_notebook())
+    parameters = _absolute_paths(check_parameters(dict(parameters or {}), notebook))   # names checked before anything runs
     folder = Path(reports_dir).resolve() / run_id(parameters)
     folder.mkdir(parents=True)
     parameters = {"output": str(folder / "adapter"), **parameters, "report_dir": str(folder)}

@@ -5,19 +5,24 @@
 # %% ../nbs/06_reward.ipynb #6f08dedb
 from __future__ import annotations
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
 import numpy as np
-from .evaluate import distinct_2
+from .data import DataError, validate
+from .evaluate import (Accuracy, EvaluationConfig, accuracy, correlation_text, distinct_2, length_correlation, preference_views,
+                              views_text)
 from .mongolian import mongolian_share
 from .runs import (RunConfig, RunFolders, TrainingStats, as_messages, config_from_preset, model_card, run_training, save_model,
                           trainer_arguments)
 
 # %% auto #0
-__all__ = ['PRESETS', 'completion_text', 'mongolian_reward', 'length_score', 'length_reward', 'repetition_penalty',
-           'RewardTrainingConfig', 'make_reward_config', 'RewardError', 'load_reward_base', 'reward_lora_config',
-           'load_reward_model', 'RewardModelReward', 'pair_rewards', 'reward_arguments', 'train_reward_model']
+__all__ = ['FACT_REWARD_FLOOR', 'PRESETS', 'REWARD_VIEW_COLUMNS', 'completion_text', 'mongolian_reward', 'length_score',
+           'length_reward', 'repetition_penalty', 'fact_reward', 'prompt_passages', 'grounding_score',
+           'grounding_reward', 'RewardTrainingConfig', 'make_reward_config', 'RewardError', 'load_reward_base',
+           'reward_lora_config', 'load_reward_model', 'RewardModelReward', 'pair_rewards', 'RewardEvaluation',
+           'reward_evaluation', 'evaluate_reward_model', 'reward_arguments', 'RewardTrainingStats',
+           'train_reward_model']
 
 # %% ../nbs/06_reward.ipynb #73096df7
 def completion_text(completion) -> str:
@@ -42,6 +47,41 @@ def repetition_penalty(prompts, completions, **kwargs) -> list[float]:
     "Minus the share of each answer's word bigrams that repeat an earlier one: 0 without repetition, near −1 for a loop."
     return [distinct_2(completion_text(c)) - 1.0 for c in completions]
 
+# %% ../nbs/06_reward.ipynb #3b17c572
+import re
+from .evaluate import YEAR_PENALTY, answer_names, answer_years, fact_score, same_word
+from .rag import retrieval_words, stem_word
+
+FACT_REWARD_FLOOR = -1.0   # fact_reward's lowest value: a year dump cannot swamp the other rewards
+
+def fact_reward(prompts, completions, facts=None, chosen=None, penalty: float = YEAR_PENALTY, **kwargs) -> list[float | None]:
+    "Share of its question's gold `facts` each answer states less `penalty` per contradicting year (years of the prompt and of `chosen` allowed), floored at −1; None without facts."
+    n = len(completions)
+    known = ["\n".join(completion_text(text) for text in texts if text) for texts in zip(prompts or [None] * n, chosen or [None] * n)]
+    scores = [fact_score(completion_text(c), f, k, penalty, clip=False) if f else None for c, f, k in zip(completions, facts or [None] * n, known)]
+    return [None if s is None else max(FACT_REWARD_FLOOR, s) for s in scores]
+
+# %% ../nbs/06_reward.ipynb #a5e8cb4b
+_SOURCES = re.compile(r"Эх сурвалжууд:\n(?P<sources>.*)\n\nАсуулт:", re.DOTALL)   # the layout of `grpo_nb.rag.build_prompt`
+
+def prompt_passages(prompt) -> str | None:
+    "The passages of a RAG prompt (text or chat messages): what lies between its sources heading and its question; None for another prompt."
+    found = _SOURCES.search(completion_text(prompt)) if prompt else None
+    return found["sources"] if found else None
+
+def grounding_score(answer: str, passages: str) -> float:
+    "(supported − unsupported) / all over the distinct years and names of `answer` (supported: `passages` state them); 0 for an answer without any."
+    years, names = set(answer_years(answer)), {stem_word(n.lower()): n.lower() for n in answer_names(answer)}.values()
+    if not years and not names: return 0.0
+    words = set(retrieval_words(passages, stopwords=False))
+    supported = len(years & set(answer_years(passages))) + sum(any(same_word(name, w) for w in words) for name in names)
+    return (2 * supported - len(years) - len(names)) / (len(years) + len(names))
+
+def grounding_reward(prompts, completions, **kwargs) -> list[float | None]:
+    "`grounding_score` of each answer against the passages of its RAG prompt (`prompt_passages`); None for a prompt without passages."
+    passages = [prompt_passages(p) for p in prompts or [None] * len(completions)]
+    return [None if p is None else grounding_score(completion_text(c), p) for c, p in zip(completions, passages)]
+
 # %% ../nbs/06_reward.ipynb #534a97f6
 @dataclass
 class RewardTrainingConfig(RunConfig):
@@ -57,7 +97,7 @@ class RewardTrainingConfig(RunConfig):
     def problems(self) -> list[str]:
         return super().problems() + ([f"max_length must be positive, got {self.max_length}"] if self.max_length <= 0 else [])
 
-PRESETS = {"tiny": dict(learning_rate=1e-3, epochs=1.0, batch_size=8, max_length=256, lora_dropout=0.0, save_steps=20, torch_threads=1)}
+PRESETS = {"tiny": dict(learning_rate=1e-3, epochs=3.0, batch_size=8, max_length=256, lora_dropout=0.0, save_steps=20, torch_threads=1)}
 
 def make_reward_config(preset: str | None = "auto", **overrides) -> RewardTrainingConfig:
     "A `RewardTrainingConfig` from a named preset (see `PRESETS`) and explicit overrides."
@@ -81,22 +121,24 @@ def reward_lora_config(model, config: RewardTrainingConfig):
     return replace(config.lora_config(model), task_type="SEQ_CLS", modules_to_save=["score"])
 
 # %% ../nbs/06_reward.ipynb #b4b28068
-def load_reward_model(folder):
+def load_reward_model(folder, allow_pickle: bool = False):
     "(model, tokenizer) of a reward model written by `train_reward_model`: base and adapter merged, in eval mode, on the GPU if there is one."
     import torch
-    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification
+    from trl.trainer.reward_trainer import suppress_seqcls_warning
+    from grpo_nb.model import load_adapter
     folder = Path(folder)
     try: adapter = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError): raise RewardError(f"{folder}: not a reward model folder (no readable adapter_config.json)") from None
     if adapter.get("task_type") != "SEQ_CLS": raise RewardError(f"{folder}: not a reward model (its adapter is for {adapter.get('task_type')})")
-    model, tokenizer = load_reward_base(adapter["base_model_name_or_path"])
-    model = PeftModel.from_pretrained(model, folder).merge_and_unload().eval()
+    with suppress_seqcls_warning():   # the one loader of adapters: safetensors only unless allow_pickle, the folder's own tokenizer
+        model, tokenizer = load_adapter(folder, allow_pickle=allow_pickle, model_class=AutoModelForSequenceClassification, merge=True, num_labels=1)
     return model.to("cuda" if torch.cuda.is_available() else "cpu"), tokenizer
 
 class RewardModelReward:
     "A trained reward model as a TRL reward function: the score of each prompt + completion, `batch_size` at a time."
-    def __init__(self, folder, batch_size: int = 16):
-        self.model, self.tokenizer = load_reward_model(folder)
+    def __init__(self, folder, batch_size: int = 16, allow_pickle: bool = False):
+        self.model, self.tokenizer = load_reward_model(folder, allow_pickle)
         self.folder, self.batch_size, self.__name__ = Path(folder), batch_size, "reward_model"
 
     def score(self, conversations: list[list[dict]]) -> list[float]:
@@ -117,6 +159,50 @@ def pair_rewards(scorer: RewardModelReward, records) -> tuple[np.ndarray, np.nda
     prompts = [r["prompt"] for r in records]
     return np.array(scorer(prompts, [r["chosen"] for r in records])), np.array(scorer(prompts, [r["rejected"] for r in records]))
 
+# %% ../nbs/06_reward.ipynb #0debc55c
+REWARD_VIEW_COLUMNS = {"length baseline": "length_baseline", "reward model": "reward_model"}
+
+@dataclass
+class RewardEvaluation:
+    "A reward model's pairwise accuracy on a preference file: overall, on every length view, the length baseline and the length correlation."
+    reward_model: str
+    dataset: str
+    pairs: int
+    accuracy: Accuracy          # the share of pairs whose chosen answer scores higher, with its interval
+    mean_margin: float
+    views: dict
+    length_correlation: dict
+    config: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict: return json.loads(json.dumps(asdict(self), default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o)))
+    def save(self, path) -> Path:
+        path = Path(path); path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"); return path
+
+    def summary(self) -> str:
+        return "\n".join([f"{self.pairs} pairs of {self.dataset}; reward model {self.reward_model}",
+                          f"pairwise accuracy {self.accuracy}, mean margin {self.mean_margin:.3f}", "",
+                          "length control (a reward model that learned content keeps its accuracy on the length-reversed and minimal_edit rows;",
+                          "the length baseline is what 'prefer the longer answer' alone scores):", views_text(self.views, REWARD_VIEW_COLUMNS), "",
+                          correlation_text(self.length_correlation, "reward-score difference")])
+
+def reward_evaluation(chosen, rejected, records, reward_model: str = "", dataset: str = "", config: EvaluationConfig | None = None) -> RewardEvaluation:
+    "The `RewardEvaluation` of the scores a reward model gave the `chosen` and `rejected` answers of `records`."
+    config = config or EvaluationConfig()
+    chosen, rejected = np.asarray(chosen, dtype=float), np.asarray(rejected, dtype=float)
+    hits = (chosen > rejected).astype(float)
+    return RewardEvaluation(str(reward_model), str(dataset), len(records), accuracy(hits, config.n_resamples, config.seed),
+                            float(np.mean(chosen - rejected)) if len(records) else 0.0,
+                            preference_views({"reward_model": hits}, records, config.length_tolerance, config.n_resamples, config.seed),
+                            length_correlation(chosen - rejected, records), asdict(config))
+
+def evaluate_reward_model(folder, dataset=None, config: EvaluationConfig | None = None, allow_pickle: bool = False) -> RewardEvaluation:
+    "Score every accepted pair of `dataset` (default: the reward model's held-out pairs) with the reward model in `folder`."
+    config, folder = config or EvaluationConfig(), Path(folder)
+    dataset = Path(dataset or folder / "heldout_pairs.jsonl")
+    records = validate(dataset, config.validation).accepted
+    if not records: raise DataError(f"{dataset}: no valid record to score")
+    return reward_evaluation(*pair_rewards(RewardModelReward(folder, config.batch_size, allow_pickle), records), records, folder, dataset, config)
+
 # %% ../nbs/06_reward.ipynb #71a1a17a
 def reward_arguments(config: RewardTrainingConfig, folders: RunFolders, progress: bool = True):
     "TRL's `RewardConfig` for `config`."
@@ -125,7 +211,12 @@ def reward_arguments(config: RewardTrainingConfig, folders: RunFolders, progress
                         max_length=config.max_length, center_rewards_coefficient=config.center_rewards_coefficient,
                         eval_strategy="epoch")
 
-def train_reward_model(config: RewardTrainingConfig, overwrite: bool = False, resume: bool = False, progress: bool = True) -> TrainingStats:
+@dataclass
+class RewardTrainingStats(TrainingStats):
+    "`TrainingStats` of a reward-model run, with `heldout_evaluation`: the `RewardEvaluation` (as a dict) of its held-out pairs."
+    heldout_evaluation: dict = field(default_factory=dict)
+
+def train_reward_model(config: RewardTrainingConfig, overwrite: bool = False, resume: bool = False, progress: bool = True) -> RewardTrainingStats:
     "Validate the data, train a LoRA reward model with TRL's `RewardTrainer`, and write it with its held-out pairwise accuracy to `config.output`."
     from trl import RewardTrainer
 
@@ -138,8 +229,12 @@ def train_reward_model(config: RewardTrainingConfig, overwrite: bool = False, re
         save_model(folder, run.trainer.model, run.tokenizer)
         heldout = run.splits["test"].to_list()
         chosen, rejected = pair_rewards(RewardModelReward(folder), heldout)   # from the saved files, head included
-        stats = run.stats("reward", eval_loss=run.last_eval.get("eval_loss"),
-                          eval_reward_accuracy=float(np.mean(chosen > rejected)), eval_reward_margin=float(np.mean(chosen - rejected)))
+        # the held-out pairs as validated, in the same order, with their extra fields (`kind`), from the run's work folder
+        records = [json.loads(l) for l in (folder.parent / "heldout_pairs.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+        evaluation = reward_evaluation(chosen, rejected, records, config.output, "heldout_pairs.jsonl")
+        stats = run.stats("reward", RewardTrainingStats, eval_loss=run.last_eval.get("eval_loss"),
+                          eval_reward_accuracy=float(np.mean(chosen > rejected)), eval_reward_margin=float(np.mean(chosen - rejected)),
+                          heldout_evaluation=evaluation.to_dict())
         stats.save(folder / "training_stats.json")
         (folder / "README.md").write_text(model_card(stats, "AutoModelForSequenceClassification", ", num_labels=1"), encoding="utf-8")
         (folder / "heldout_scores.jsonl").write_text("".join(
@@ -148,4 +243,4 @@ def train_reward_model(config: RewardTrainingConfig, overwrite: bool = False, re
 
     load = lambda: load_reward_base(config.base, config.dtype, config.trust_remote_code)
     output = run_training(config, load, build_trainer, write_artifacts, overwrite, resume, progress)
-    return TrainingStats.load(output / "training_stats.json")
+    return RewardTrainingStats.load(output / "training_stats.json")

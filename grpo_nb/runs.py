@@ -4,8 +4,8 @@
 
 # %% ../nbs/03_runs.ipynb #49d2e637
 from __future__ import annotations
-import json, os, shutil, subprocess, time
-from contextlib import contextmanager
+import json, math, os, shutil, signal, subprocess, time
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -14,11 +14,13 @@ from transformers import TrainerCallback
 from .data import ValidationConfig, load_preference_data
 
 # %% auto #0
-__all__ = ['SAMPLE_PROMPTS', 'RunConfig', 'PolicyRunConfig', 'config_from_preset', 'torch_threads', 'MetricsLogger',
-           'TrainingStats', 'library_versions', 'git_commit', 'peak_memory_bytes', 'TrainingError', 'RunFolders',
+__all__ = ['SAMPLE_PROMPTS', 'LIMITS', 'MARKERS', 'type_problem', 'RunConfig', 'PolicyRunConfig', 'config_from_preset',
+           'torch_threads', 'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats', 'library_versions',
+           'git_commit', 'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point', 'RunFolders',
            'as_messages', 'to_conversational', 'prepare_dataset', 'load_prepared_dataset', 'sample_generations',
            'model_card', 'save_model', 'write_adapter_artifacts', 'answers_only_lm_head', 'FinishedRun',
-           'quiet_progress', 'trainer_arguments', 'run_training']
+           'quiet_progress', 'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite',
+           'run_training']
 
 # %% ../nbs/03_runs.ipynb #2eba42e1
 SAMPLE_PROMPTS = (
@@ -27,6 +29,34 @@ SAMPLE_PROMPTS = (
     "Халх голын байлдааны ач холбогдол юу вэ?",
     "Монголын нууц товчоо ямар бүтээл вэ?",
 )
+
+# the largest magnitude each numeric setting of any run may have (for the fields a config has); larger is a typo or an overflow
+LIMITS = {"learning_rate": 1.0, "epochs": 10_000, "batch_size": 100_000, "gradient_accumulation": 100_000, "lora_r": 65_536,
+          "lora_alpha": 1_000_000, "save_steps": 10**9, "logging_steps": 10**9, "torch_threads": 1024, "seed": 2**32 - 1,
+          "max_new_tokens": 100_000, "max_length": 10**7, "beta": 100.0, "loss_weights": 1000.0, "ld_alpha": 1.0,
+          "center_rewards_coefficient": 100.0, "reward_weights": 1000.0, "length_min_words": 100_000, "length_max_words": 100_000,
+          "num_generations": 1024, "max_completion_length": 10**6, "temperature": 100.0, "max_steps": 10**9}
+
+_KINDS = {"int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+          "float": ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+          "bool": ("true or false", lambda v: isinstance(v, bool)),
+          "str": ("a string", lambda v: isinstance(v, str)),
+          "list[str]": ("a list of strings", lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)),
+          "list[float]": ("a list of numbers", lambda v: isinstance(v, (list, tuple)) and all(_KINDS["float"][1](x) for x in v)),
+          "dict[str, float]": ("a mapping of names to numbers", lambda v: isinstance(v, dict) and all(isinstance(k, str) and _KINDS["float"][1](x) for k, x in v.items()))}
+
+def type_problem(name: str, annotation: str, value) -> str | None:
+    "Why `value` does not have the type `annotation` (a dataclass field's, as a string: `int`, `float | None`, `list[str]`, ...), or None."
+    kinds = [k.strip() for k in str(annotation).split("|")]
+    if value is None: return None if "None" in kinds else f"{name} must be given, got None"
+    known = [k for k in kinds if k in _KINDS]
+    if len(known) < len([k for k in kinds if k != "None"]) or any(_KINDS[k][1](value) for k in known): return None   # a type we do not judge
+    return f"{name} must be {' or '.join(_KINDS[k][0] for k in known)}{' or None' if 'None' in kinds else ''}, got {value!r}"
+
+def _numbers(value) -> list:
+    "The numbers in a setting: itself, a list's items or a mapping's values."
+    items = value if isinstance(value, (list, tuple)) else value.values() if isinstance(value, dict) else [value]
+    return [x for x in items if isinstance(x, (int, float)) and not isinstance(x, bool)]
 
 @dataclass
 class RunConfig:
@@ -57,7 +87,13 @@ class RunConfig:
     preset: str | None = None
 
     def __post_init__(self):
-        if isinstance(self.validation, dict): self.validation = ValidationConfig(**self.validation)
+        if isinstance(self.validation, dict):
+            try: self.validation = ValidationConfig(**self.validation)
+            except TypeError as e: raise ValueError(f"validation: {e}") from None
+        for f in fields(self):   # a path where a string is declared (`output=Path(...)`) is that string
+            if isinstance(getattr(self, f.name), os.PathLike) and "str" in str(f.type): setattr(self, f.name, os.fspath(getattr(self, f.name)))
+        # types first: the value checks below compare numbers
+        if problems := [p for f in fields(self) if (p := type_problem(f.name, f.type, getattr(self, f.name)))]: raise ValueError("; ".join(problems))
         if problems := self.problems(): raise ValueError("; ".join(problems))
 
     def lora_config(self, model):
@@ -67,12 +103,19 @@ class RunConfig:
 
     def problems(self) -> list[str]:
         "What is wrong with the settings (empty when nothing is); a method's config extends it."
+        problems = []
+        for f in fields(self):   # every number finite, and within `LIMITS`
+            value, numbers = getattr(self, f.name), _numbers(getattr(self, f.name))
+            if any(isinstance(x, float) and not math.isfinite(x) for x in numbers): problems.append(f"{f.name} must be a finite number, got {value}")
+            elif f.name in LIMITS and any(abs(x) > LIMITS[f.name] for x in numbers):
+                problems.append(f"{f.name} must be at most {LIMITS[f.name]:,}, got {value}")
         positive = ("learning_rate", "epochs", "batch_size", "gradient_accumulation", "lora_r", "lora_alpha", "save_steps", "logging_steps")
-        problems = [f"{name} must be positive, got {getattr(self, name)}" for name in positive if getattr(self, name) <= 0]
+        problems += [f"{name} must be positive, got {getattr(self, name)}" for name in positive if getattr(self, name) <= 0]
         if not 0 <= self.lora_dropout < 1: problems.append(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if not 0 <= self.warmup_ratio < 1: problems.append(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         if not 0 < self.test_size < 1: problems.append(f"test_size must be between 0 and 1, got {self.test_size}")
         if self.torch_threads is not None and self.torch_threads <= 0: problems.append(f"torch_threads must be positive, got {self.torch_threads}")
+        if self.seed < 0: problems.append(f"seed must not be negative, got {self.seed}")
         return problems
 
 @dataclass
@@ -109,6 +152,21 @@ def torch_threads(threads: int | None):
     finally: torch.set_num_threads(before)
 
 # %% ../nbs/03_runs.ipynb #bba0ebf8
+def finite_json(value):
+    "`value` with every float that is not finite (NaN, ±inf) replaced by None, in nested dicts and lists: what `json.dumps(..., allow_nan=False)` accepts."
+    if isinstance(value, float): return value if math.isfinite(value) else None
+    if isinstance(value, dict): return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)): return [finite_json(v) for v in value]
+    return value
+
+def write_text_atomic(path: Path, text: str):
+    "Write `path` whole or not at all: a temporary file beside it, flushed to disk, renamed over it."
+    path = Path(path)
+    scratch = path.with_name(f".{path.name}.tmp")
+    with scratch.open("w", encoding="utf-8") as f:
+        f.write(text); f.flush(); os.fsync(f.fileno())
+    os.replace(scratch, path)
+
 class MetricsLogger(TrainerCallback):
     "Appends each Trainer log to `metrics.jsonl` and a readable line to `training.log` (main process only)."
     def __init__(self, log_dir: Path):
@@ -116,21 +174,24 @@ class MetricsLogger(TrainerCallback):
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.metrics_path, self.log_path = self.log_dir / "metrics.jsonl", self.log_dir / "training.log"
 
-    def truncate_after(self, step: int):
-        "Forget lines logged after `step` (by a run that was interrupted before its next checkpoint)."
-        if self.metrics_path.exists():
-            kept = [l for l in self.metrics_path.read_text(encoding="utf-8").splitlines() if json.loads(l)["step"] <= step]
-            self.metrics_path.write_text("".join(l + "\n" for l in kept), encoding="utf-8")
+    @staticmethod
+    def line(step: int, epoch, logs: dict) -> str:
+        "One record of `metrics.jsonl`: the step, the epoch and the logged numbers (not finite: null)."
+        return json.dumps(finite_json({"step": step, "epoch": round(epoch or 0.0, 4), **logs}), allow_nan=False) + "\n"
+
+    def rewind(self, log_history: list[dict]):
+        "Make `metrics.jsonl` hold exactly the records of `log_history` (a checkpoint's `trainer_state.json`), replacing it in one rename."
+        write_text_atomic(self.metrics_path, "".join(self.line(h["step"], h.get("epoch"), {k: v for k, v in h.items() if k != "step"})
+                                                     for h in log_history))
 
     def write_line(self, text: str):
         with self.log_path.open("a", encoding="utf-8") as f: f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs: return
-        record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), **logs}
-        with self.metrics_path.open("a", encoding="utf-8") as f: f.write(json.dumps(record) + "\n")
+        with self.metrics_path.open("a", encoding="utf-8") as f: f.write(self.line(state.global_step, state.epoch, logs))
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in logs.items())
-        self.write_line(f"step {state.global_step}/{state.max_steps} epoch {record['epoch']}: {shown}")
+        self.write_line(f"step {state.global_step}/{state.max_steps} epoch {round(state.epoch or 0.0, 4)}: {shown}")
 
 # %% ../nbs/03_runs.ipynb #57fa6daa
 @dataclass
@@ -161,7 +222,7 @@ class TrainingStats:
 
     def save(self, path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(finite_json(asdict(self)), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         return path
 
     @classmethod
@@ -194,6 +255,36 @@ def peak_memory_bytes() -> int:
 class TrainingError(Exception):
     "A run that cannot start or finish; the message is one line."
 
+class DivergedError(TrainingError):
+    "A run whose trained weights are no longer finite numbers."
+
+MARKERS = ("training_stats.json", "merge.json")   # what a grpo-nb output folder holds (a trained run, a merged model)
+
+def crash_point(name: str):
+    "Die here by SIGKILL, as `kill -9` would, when `$GRPO_NB_CRASH_AT` is `name` (for the fault tests)."
+    if os.environ.get("GRPO_NB_CRASH_AT") == name: os.kill(os.getpid(), signal.SIGKILL)
+
+def _sync_dir(folder: Path):
+    "Flush a folder's entries (renames in it) to disk."
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+
+def _locked(path: Path) -> int | None:
+    "A descriptor of `path` holding its exclusive flock, or None when another process holds it."
+    import fcntl
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino: return fd
+        except FileNotFoundError: pass
+        os.close(fd)   # the run that held it removed the file as it finished: lock the new one
+
 def _complete(checkpoint: Path) -> bool:
     "The Trainer writes `trainer_state.json` last, so a checkpoint with a readable one is whole."
     try: return "global_step" in json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
@@ -201,8 +292,13 @@ def _complete(checkpoint: Path) -> bool:
 
 @dataclass
 class RunFolders:
-    "Where a run writes: the final output, its work folder, checkpoints and logs."
+    "Where a run writes: the final output, its work folder, checkpoints and logs; its lock, and the publish that survives a crash."
     output: Path
+
+    def __post_init__(self):
+        self.output = Path(self.output)
+        if not Path(os.path.abspath(self.output)).name: raise TrainingError(f"{self.output} cannot be an output folder: name a folder to create")
+
     @property
     def work(self) -> Path: return self.output.with_name(self.output.name + ".work")
     @property
@@ -211,36 +307,96 @@ class RunFolders:
     def logs(self) -> Path: return self.work / "training_logs"
     @property
     def final(self) -> Path: return self.work / "final"
+    @property
+    def journal(self) -> Path: return self.work / "publishing.json"
+    @property
+    def replaced(self) -> Path: return self.work / "replaced"
+    @property
+    def lock_path(self) -> Path: return self.output.with_name(self.output.name + ".lock")
 
-    def prepare(self, overwrite: bool, resume: bool):
-        "Check that the run may start, and clear what `overwrite` asks to replace."
-        if self.output.exists() and not overwrite:
-            raise TrainingError(f"{self.output} already exists: pass --overwrite to replace it")
-        if self.work.exists() and not (resume or overwrite):
-            raise TrainingError(f"{self.work} holds an interrupted run: pass --resume to continue it or --overwrite to start over")
-        if self.work.exists() and not resume: shutil.rmtree(self.work)
-        self.work.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.final, ignore_errors=True)
+    def is_grpo_output(self) -> bool:
+        "Whether `output` is a folder that a grpo-nb run or merge wrote (one of `MARKERS` in it)."
+        return self.output.is_dir() and not self.output.is_symlink() and any((self.output / m).is_file() for m in MARKERS)
+
+    @contextmanager
+    def lock(self):
+        "Hold `<output>.lock` for the block; another process holding it is refused at once."
+        try:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            fd = _locked(self.lock_path)
+        except OSError as e: raise TrainingError(f"cannot write to {self.output.parent}: {e.strerror}") from None
+        if fd is None: raise TrainingError(f"{self.output} is in use by another run (it holds {self.lock_path}); wait for it to finish")
+        try: yield self
+        finally:
+            with suppress(OSError): os.unlink(self.lock_path)   # while still holding it: see `_locked`
+            os.close(fd)
+
+    def recover(self) -> bool:
+        "Finish a publish that a crash interrupted (the journal is there); True when there was one."
+        if not self.journal.exists(): return False
+        if self.final.exists():
+            if self.output.exists() and not self.replaced.exists(): self.output.rename(self.replaced)
+            self.final.rename(self.output)
+            _sync_dir(self.output.parent)
+        self._remove_work()
+        return True
+
+    def prepare(self, overwrite: bool, resume: bool) -> bool:
+        "Check that the run may start and clear what is stale (holding `lock()`); True when a `resume` finds its run already published."
+        try:
+            published = self.recover()
+            if self.output.exists() or self.output.is_symlink():
+                if not self.is_grpo_output():
+                    raise TrainingError(f"{self.output} exists and is not a grpo-nb output (no {' or '.join(MARKERS)} in it): choose another "
+                                        "output folder (--overwrite replaces only grpo-nb outputs)")
+                if published and resume: return True
+                if not overwrite: raise TrainingError(f"{self.output} already exists: pass --overwrite to replace it")
+            if self.work.exists():
+                if self.last_checkpoint() is None: self.discard()   # killed or failed before its first checkpoint: nothing to resume
+                elif not (resume or overwrite):
+                    raise TrainingError(f"{self.work} holds an interrupted run: pass --resume to continue it or --overwrite to start over")
+                elif not resume: self.discard()
+            self.work.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(self.final, ignore_errors=True)   # a final save that a kill interrupted
+        except OSError as e: raise TrainingError(f"cannot write to {e.filename or self.output}: {e.strerror}") from None
+        return False
+
+    def discard(self):
+        "Remove the work folder."
+        shutil.rmtree(self.work, ignore_errors=True)
 
     def discard_if_unstarted(self):
         "Remove the work folder of a run that failed before its first checkpoint: there is nothing to resume."
-        if self.last_checkpoint() is None: shutil.rmtree(self.work, ignore_errors=True)
+        if self.last_checkpoint() is None: self.discard()
 
-    def last_checkpoint(self) -> Path | None:
+    def last_checkpoint(self, remove_incomplete: bool = True) -> Path | None:
         "The newest complete checkpoint; incomplete ones (a kill while saving) are removed."
         found = sorted(self.checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1])) if self.checkpoints.exists() else []
         for checkpoint in reversed(found):
             if _complete(checkpoint): return checkpoint
-            shutil.rmtree(checkpoint)
+            if remove_incomplete: shutil.rmtree(checkpoint, ignore_errors=True)
         return None
 
     def publish(self):
-        "Move the finished artifacts to `output` in one rename, replacing an old output, and remove the work folder."
-        old = self.output.with_name(self.output.name + ".old")
-        if self.output.exists(): self.output.rename(old)
+        "Make the complete `final` folder the output (an old one moves into the work folder first), then remove the work folder."
+        write_text_atomic(self.journal, json.dumps({"output": str(self.output)}))
+        if self.output.exists():
+            self.output.rename(self.replaced)
+            crash_point("publish-replaced")
         self.final.rename(self.output)
-        shutil.rmtree(old, ignore_errors=True)
-        shutil.rmtree(self.work, ignore_errors=True)
+        _sync_dir(self.output.parent)
+        crash_point("published")
+        self._remove_work()
+
+    def _remove_work(self):
+        "Remove the work folder, the journal last: a crash meanwhile leaves the journal, and the next run finishes the removal."
+        if not self.work.exists(): return
+        for child in self.work.iterdir():
+            if child == self.journal: continue
+            if child.is_dir() and not child.is_symlink(): shutil.rmtree(child)
+            else: child.unlink()
+        self.journal.unlink(missing_ok=True)
+        self.work.rmdir()
 
 # %% ../nbs/03_runs.ipynb #e2f5cbf1
 def as_messages(value, role: str) -> list[dict]:
@@ -315,6 +471,7 @@ def save_model(folder: Path, model, tokenizer):
     "The adapter (safetensors) and the tokenizer, in a new `folder`."
     folder.mkdir(parents=True)
     model.save_pretrained(folder, safe_serialization=True)
+    crash_point("final-save")
     tokenizer.save_pretrained(folder)
 
 def write_adapter_artifacts(folder: Path, config, model, tokenizer, stats: TrainingStats, card_section: str = ""):
@@ -399,20 +556,46 @@ def trainer_arguments(config, folders: RunFolders, progress: bool = True) -> dic
                 disable_tqdm=not progress, dataloader_num_workers=0,
                 use_cpu=not on_gpu)   # on CPU, `accelerate launch` processes then join one gloo process group (data-parallel)
 
-def _discard_on_failure(state, folders: RunFolders, load: Callable):
-    "`load()`, removing the work folder of a run that has not started when it fails."
-    try: return load()
-    except Exception:
-        if state.is_main_process: folders.discard_if_unstarted()
-        raise
+def check_lengths(config, tokenizer, splits):
+    "Refuse a `max_length` that leaves a split without a pair TRL keeps (see above); configs without `max_length` pass."
+    max_length = getattr(config, "max_length", None)
+    if max_length is None: return
+    def tokens(messages, prompt_only: bool) -> int:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=prompt_only)
+        return len(tokenizer(text, add_special_tokens=False).input_ids)
+    if isinstance(config, PolicyRunConfig): fits = lambda pair: tokens(pair["prompt"], True) < max_length   # DPO: some answer token left
+    else: fits = lambda pair: all(tokens(pair["prompt"] + pair[k], False) <= max_length for k in ("chosen", "rejected"))
+    for name, split in splits.items():
+        if len(split) and not any(fits(pair) for pair in split):
+            shortest = min(tokens(pair["prompt"], True) for pair in split)
+            raise TrainingError(f"max_length {max_length} leaves no {name} pair to train on (the shortest prompt alone is {shortest} tokens): "
+                                "raise --max-length")
+
+def evaluate_if_missing(trainer):
+    "Make the held-out evaluation of the last step if the trainer evaluates and has not (a resumed run that had nothing left to train)."
+    if trainer.eval_dataset is None or trainer.args.eval_strategy == "no": return
+    if not any("eval_loss" in h and h.get("step") == trainer.state.global_step for h in trainer.state.log_history): trainer.evaluate()
+
+def check_finite(model):
+    "Raise `DivergedError` when a trained weight of `model` is NaN or infinite."
+    import torch
+    bad = [name for name, p in model.named_parameters() if p.requires_grad and not bool(torch.isfinite(p).all())]
+    if bad: raise DivergedError(f"training diverged: {len(bad)} trained weight tensors are NaN or infinite (the first: {bad[0]}); "
+                                "nothing was written: lower the learning rate (or beta)")
 
 def _resume_checkpoint(state, folders: RunFolders, logger: MetricsLogger, resume: bool) -> Path | None:
-    "The checkpoint to resume from (None for a fresh run); the metrics logged after it are forgotten."
-    checkpoint = folders.last_checkpoint() if resume else None
+    "The checkpoint to resume from (None for a fresh run); the metrics are rewound to it."
+    checkpoint = folders.last_checkpoint(remove_incomplete=state.is_main_process) if resume else None
     if checkpoint and state.is_main_process:
-        logger.truncate_after(int(checkpoint.name.split("-")[-1]))
+        logger.rewind(json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))["log_history"])
         logger.write_line(f"resuming from {checkpoint.name}")
     return checkpoint
+
+def _published_everywhere(state, published: bool) -> bool:
+    "The main process's answer to 'is this run already published?', on every process."
+    if state.num_processes == 1: return published
+    from accelerate.utils import broadcast_object_list
+    return broadcast_object_list([published])[0]
 
 def run_training(config, load_model: Callable, build_trainer: Callable, write_artifacts: Callable,
                  overwrite: bool = False, resume: bool = False, progress: bool = True) -> Path:
@@ -423,27 +606,33 @@ def run_training(config, load_model: Callable, build_trainer: Callable, write_ar
     from transformers.trainer_callback import PrinterCallback
     if not progress: quiet_progress()
     answers_only = isinstance(config, PolicyRunConfig) and config.score_answers_only   # a reward model has no LM head
-    with torch_threads(config.torch_threads), answers_only_lm_head(answers_only):
+    state, folders = PartialState(cpu=not torch.cuda.is_available()), RunFolders(Path(config.output))
+    with torch_threads(config.torch_threads), answers_only_lm_head(answers_only), folders.lock() if state.is_main_process else nullcontext():
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        state, folders = PartialState(cpu=not torch.cuda.is_available()), RunFolders(Path(config.output))
-        if state.is_main_process:
-            folders.prepare(overwrite, resume)
-            _discard_on_failure(state, folders, lambda: prepare_dataset(config, folders))
-        state.wait_for_everyone()
-        set_seed(config.seed)
-        splits, counts = load_prepared_dataset(folders)
-        model, tokenizer = _discard_on_failure(state, folders, load_model)
-        logger = MetricsLogger(folders.logs)
-        checkpoint = _resume_checkpoint(state, folders, logger, resume)
-        start = time.perf_counter()
-        trainer = build_trainer(model, tokenizer, splits, folders, [logger])
-        if not progress: trainer.remove_callback(PrinterCallback)   # it prints every log; MetricsLogger already keeps them
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        run = FinishedRun(config, trainer, tokenizer, result, splits, counts, time.perf_counter() - start, started, logger)
-        if state.is_main_process:
-            write_artifacts(folders.final, run)
-            shutil.copytree(folders.logs, folders.final / "training_logs")
-            for name in ("rejects.jsonl", "heldout_pairs.jsonl"): shutil.copy(folders.work / name, folders.final / name)
-            folders.publish()
+        if _published_everywhere(state, folders.prepare(overwrite, resume) if state.is_main_process else False): return folders.output
+        try:
+            if state.is_main_process: prepare_dataset(config, folders)
+            state.wait_for_everyone()
+            set_seed(config.seed)
+            splits, counts = load_prepared_dataset(folders)
+            model, tokenizer = load_model()
+            check_lengths(config, tokenizer, splits)
+            logger = MetricsLogger(folders.logs)
+            checkpoint = _resume_checkpoint(state, folders, logger, resume)
+            start = time.perf_counter()
+            trainer = build_trainer(model, tokenizer, splits, folders, [logger])
+            if not progress: trainer.remove_callback(PrinterCallback)   # it prints every log; MetricsLogger already keeps them
+            result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+            evaluate_if_missing(trainer)
+            check_finite(trainer.model)
+            run = FinishedRun(config, trainer, tokenizer, result, splits, counts, time.perf_counter() - start, started, logger)
+            if state.is_main_process:
+                write_artifacts(folders.final, run)
+                shutil.copytree(folders.logs, folders.final / "training_logs")
+                for name in ("rejects.jsonl", "heldout_pairs.jsonl"): shutil.copy(folders.work / name, folders.final / name)
+                folders.publish()
+        except BaseException as e:
+            if state.is_main_process: folders.discard() if isinstance(e, DivergedError) else folders.discard_if_unstarted()
+            raise
         state.wait_for_everyone()
     return folders.output

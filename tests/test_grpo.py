@@ -1,4 +1,4 @@
-"The done-when of GRPO, through `grpo-nb report -p method grpo` with the embedded default on the bundled data: a reward model with held-out pairwise accuracy of at least 0.8, a GRPO run whose total reward rises by more than its standard error, both in under 15 minutes, and a report that shows it; artifacts that reload; the CLI's commands; resume and overwrite."
+"The done-when of GRPO, through `grpo-nb report -p method grpo` with the embedded default on the bundled data: a reward model with held-out pairwise accuracy of at least 0.7 where length cannot help (the pairs whose true answer is the shorter one, and the minimal edits), a GRPO run whose total reward rises by more than its standard error, both in under 15 minutes, and a report that shows it; artifacts that reload; the CLI's commands; resume and overwrite."
 import json, os, re, signal, subprocess, sys, textwrap, time
 from pathlib import Path
 import pytest
@@ -13,7 +13,7 @@ def cli(*args, timeout=1200):
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory):
     "The report of a GRPO run with the `tiny` presets: (run folder, reward stats, GRPO stats, wall seconds of the whole report)."
-    from grpo_nb.runs import TrainingStats
+    from grpo_nb.reward import RewardTrainingStats
     from grpo_nb.grpo import GRPOTrainingStats
     reports = tmp_path_factory.mktemp("reports")
     start = time.time()
@@ -21,14 +21,20 @@ def runs(tmp_path_factory):
     seconds = time.time() - start
     assert out.returncode == 0, out.stderr[-3000:]
     folder = Path(re.search(r"report: (\S+)", out.stdout).group(1)).parent
-    return (folder, TrainingStats.load(folder / "adapter-reward/training_stats.json"),
+    return (folder, RewardTrainingStats.load(folder / "adapter-reward/training_stats.json"),
             GRPOTrainingStats.load(folder / "adapter/training_stats.json"), seconds)
 
 def test_reward_model_separates_held_out_pairs(runs):
     root, reward, _, _ = runs
     print(f"reward model: held-out pairwise accuracy {reward.eval_reward_accuracy:.3f}, margin {reward.eval_reward_margin:.2f}, "
           f"{reward.runtime_seconds:.0f} s")
-    assert reward.method == "reward" and reward.eval_reward_accuracy >= 0.8
+    views = reward.heldout_evaluation["views"]
+    where_length_fails = {"length-reversed": views["length_reversed"], "minimal_edit": views["by_kind"]["minimal_edit"]}
+    print({name: (view["n"], view["reward_model"]["value"], view["length_baseline"]["value"]) for name, view in where_length_fails.items()})
+    assert reward.method == "reward" and reward.eval_reward_accuracy >= 0.7
+    for name, view in where_length_fails.items():
+        assert view["n"] >= 10 and view["reward_model"]["value"] >= 0.7, (name, view)
+        assert view["reward_model"]["value"] > view["length_baseline"]["value"], name   # length alone scores 0 / about 0.5 there
     scores = [json.loads(l) for l in (root / "adapter-reward/heldout_scores.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(scores) == reward.dataset["test"] > 0
     assert sum(s["chosen"] > s["rejected"] for s in scores) / len(scores) == reward.eval_reward_accuracy
@@ -75,7 +81,7 @@ def test_report_shows_the_reward_model_and_the_reward_rise(runs):
     assert "difference ± standard error" in page and "held-out pairwise accuracy" in page
     assert page.count("data:image/png;base64,") >= 4
     summary = json.loads((root / "summary.json").read_text(encoding="utf-8"))
-    assert summary["method"] == "grpo" and summary["rewards"]["total"] == total and summary["reward_model_accuracy"] >= 0.8
+    assert summary["method"] == "grpo" and summary["rewards"]["total"] == total and summary["reward_model_accuracy"] >= 0.7
     assert f"{total['difference']:+.3f} ± {total['standard_error']:.3f}" in (root.parent / "index.html").read_text(encoding="utf-8")
     assert re.match(r"\d{8}-\d{6}-grpo-tiny-mn-llama$", root.name)
 
@@ -181,3 +187,62 @@ def test_resume_after_kill_9_logs_each_step_once(tmp_path):
     assert [m["step"] for m in metrics if "reward" in m] == list(range(1, 13))
     assert "resuming from checkpoint-" in (output / "training_logs/training.log").read_text(encoding="utf-8")
     assert not output.with_name("killed.work").exists()
+
+@pytest.fixture(scope="module")
+def tiny_reward(tmp_path_factory):
+    "A reward model trained by `grpo-nb train-reward` on 36 bundled pairs (a few seconds), and a pair file with length-reversed pairs."
+    folder = tmp_path_factory.mktemp("tiny-reward")
+    lines = [l for l in (ROOT / "data/mgl_history_grpo.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    records = [json.loads(l) for l in lines if json.loads(l).get("kind") != "mixed_language"]
+    (folder / "small.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[:36]), encoding="utf-8")
+    out = cli("train-reward", "--dataset", folder / "small.jsonl", "--output", folder / "reward", "--no-progress")
+    assert out.returncode == 0, out.stderr[-3000:]
+    # 6 pairs as they are, then the same 6 with chosen and rejected swapped: a reward of (prompt, answer) that
+    # prefers one answer of a pair prefers it either way, so its accuracy on the swapped pairs is 1 minus that on the originals
+    longer = [r for r in records if len(r["chosen"].split()) > 1.2 * len(r["rejected"].split())][:6]   # chosen clearly the longer
+    originals = [{**r, "kind": "original"} for r in longer]
+    swapped = [{**r, "chosen": r["rejected"], "rejected": r["chosen"], "kind": "swapped"} for r in longer]
+    (folder / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in originals + swapped), encoding="utf-8")
+    return folder, out.stdout
+
+def test_train_reward_prints_the_length_views(tiny_reward):
+    _, stdout = tiny_reward
+    assert re.search(r"held-out pairwise accuracy \d\.\d{3} over \d+ pairs", stdout)
+    assert "length-reversed (chosen shorter)" in stdout and "length baseline" in stdout and "length correlation" in stdout
+
+def test_evaluate_reward_model_on_any_pair_file(tiny_reward, tmp_path):
+    folder, _ = tiny_reward
+    out = cli("evaluate", "--reward-model", folder / "reward", "--dataset", folder / "pairs.jsonl", "--min-chosen-words", "5",
+              "--resamples", "200", "--json", "--output", tmp_path / "eval.json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    evaluation = json.loads(out.stdout)
+    assert evaluation == json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))
+    views, kinds = evaluation["views"], evaluation["views"]["by_kind"]
+    assert evaluation["pairs"] == views["overall"]["n"] == 12 and set(kinds) == {"original", "swapped"}
+    original, swapped = kinds["original"]["reward_model"]["value"], kinds["swapped"]["reward_model"]["value"]
+    assert abs(original + swapped - 1.0) < 1e-9, (original, swapped)
+    assert abs(evaluation["accuracy"]["value"] - 0.5) < 1e-9
+    # the original chosen answers are the longer ones, so the swapped pairs are the length-reversed ones and the baseline falls to 0 there
+    assert views["length_reversed"]["n"] == 6 and views["length_reversed"]["length_baseline"]["value"] == 0.0
+    assert views["length_reversed"]["reward_model"]["value"] == swapped
+    assert kinds["original"]["length_baseline"]["value"] == 1.0
+    low, high = views["length_reversed"]["reward_model"]["low"], views["length_reversed"]["reward_model"]["high"]
+    assert low <= swapped <= high
+    correlation = evaluation["length_correlation"]
+    assert correlation["n"] == 12 and -1 <= correlation["pearson"] <= 1
+    summary = cli("evaluate", "--reward-model", folder / "reward", "--resamples", "200")
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    assert "pairwise accuracy" in summary.stdout and "length-reversed" in summary.stdout and "length correlation" in summary.stdout
+
+@pytest.mark.parametrize("args, message", [
+    (["--adapter", "A", "--reward-model", "R"], "not allowed with argument"),
+    (["--reward-model", "no/such/folder"], "no such file or folder"),
+    (["--reward-model", "R", "--base", "x"], "--base does not apply to --reward-model"),
+    (["--adapter", "R"], "a reward model, not a policy adapter"),
+    (["--reward-model", "R", "--length-tolerance", "1.5"], "length_tolerance"),
+])
+def test_evaluate_bad_input_is_one_line(tiny_reward, args, message):
+    folder, _ = tiny_reward
+    out = cli("evaluate", *[str(folder / "reward") if a == "R" else a for a in args])
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -35,7 +35,7 @@ def test_report_is_one_self_contained_file_with_figures_and_numbers(report):
     for number in (f"{stats['last_train_loss']:.4f}", f"{stats['eval_reward_accuracy']:.4f}", f"{stats['eval_reward_margin']:.4f}",
                    f"{stats['trainable_parameters']:,}"):
         assert number in page, number
-    for heading in ("Data", "Configuration", "Training", "Base against tuned", "Samples"):
+    for heading in ("Data", "Configuration", "Training", "Base against tuned", "Controlled for length", "Samples"):
         assert f">{heading}<" in page, heading
     assert "import json" not in page, "code is hidden"
 
@@ -49,6 +49,43 @@ def test_held_out_improvement_is_measured_with_intervals(report):
     difference = summary["normalised_difference"]
     assert difference["low"] <= difference["value"] <= difference["high"]
     assert summary["test"] > 0 and summary["accepted"] >= 300
+
+def test_report_shows_the_length_views_table(report):
+    "One table: rows overall, length-matched, length-reversed and each kind; columns n, length baseline, base, tuned, tuned − base, implicit reward."
+    page = report[1].read_text(encoding="utf-8")
+    summary = json.loads((report[1].parent / "summary.json").read_text())
+    views = summary["length_views"]
+    table = next(t for t in re.findall(r"<table.*?</table>", page, flags=re.S) if "length-reversed (chosen shorter)" in t)
+    header = re.findall(r"<th>(.*?)</th>", table)
+    assert header == ["pairs", "n", "length baseline", "base", "tuned", "tuned − base", "implicit reward"], header
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)][1:]
+    assert [row[0] for row in rows[:3]] == ["overall", "length-matched (±10% words)", "length-reversed (chosen shorter)"]
+    assert [row[0] for row in rows[3:]] == [f"kind: {kind}" for kind in views["by_kind"]] and views["by_kind"]
+    assert rows[0][1] == str(summary["test"]) == str(views["overall"]["n"])
+    accuracy = lambda a: "—" if a is None else f"{a['value']:.3f} [{a['low']:.3f}, {a['high']:.3f}]"
+    assert rows[0][2:] == [accuracy(views["overall"][k]) for k in ("length_baseline", "normalised_base", "normalised_tuned",
+                                                                    "normalised_difference", "implicit_reward")]
+    assert "a model that learned truth keeps its accuracy on the length-reversed and minimal_edit rows" in page
+    assert "length correlation of the implicit-reward margin" in page and f"(n {summary['test']})" in page
+    assert "verbosity drift over" in page and summary["verbosity"]["prompts"] >= 1
+
+def test_length_table_helper_escapes_and_follows_the_views():
+    "The report's table on hand-made pairs: a length learner's numbers move across the rows; text from data is escaped."
+    from grpo_nb.evaluate import preference_views, length_correlation
+    from grpo_nb.report import length_control_html
+    made = [{"chosen": "сайн " * 30, "rejected": "муу " * 10, "kind": "vague"}, {"chosen": "сайн " * 40, "rejected": "муу " * 10, "kind": "vague"},
+            {"chosen": "сайн " * 20, "rejected": "муу " * 21, "kind": "minimal_edit"}, {"chosen": "сайн " * 12, "rejected": "муу " * 40, "kind": "<b>long_wrong</b>"}]
+    learner = [1.0, 1.0, 0.0, 0.0]          # prefers the longer answer
+    page = length_control_html(preference_views({"learner": learner}, made), {"length baseline": "length_baseline", "tuned": "learner"},
+                               length_correlation([20.0, 30.0, -1.0, -28.0], made))
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", page)][1:]
+    by_label = {row[0]: row[1:] for row in rows}
+    assert by_label["overall"] == ["4", "0.500 [0.000, 1.000]", "0.500 [0.000, 1.000]"]
+    assert by_label["length-matched (±10% words)"] == ["1", "0.000 [0.000, 0.000]", "0.000 [0.000, 0.000]"]
+    assert by_label["length-reversed (chosen shorter)"] == ["2", "0.000 [0.000, 0.000]", "0.000 [0.000, 0.000]"]
+    assert by_label["kind: vague"][:2] == ["2", "1.000 [1.000, 1.000]"]
+    assert "kind: &lt;b&gt;long_wrong&lt;/b&gt;" in page and "<b>" not in page
+    assert "ALARM" in page
 
 def test_index_lists_the_run(report):
     reports, path = report

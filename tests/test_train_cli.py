@@ -21,6 +21,10 @@ def small_dataset(tmp_path_factory):
     (["--loss-type", "nonsense"], "unknown loss_type"),
     (["--lora-dropout", "1.5"], "lora_dropout"),
     (["--epochs", "x"], "invalid"),
+    (["--loss-type", "sigmoid", "sft", "--loss-weights", "1"], "1 weights for 2 losses"),
+    (["--loss-weights", "-1"], "non-negative"),
+    (["--ld-alpha", "1.5"], "ld_alpha must be in [0, 1]"),
+    (["--near-duplicate-ratio", "2"], "must be between 0 and 1"),
 ])
 def test_bad_values_are_one_line_exit_2(run_cli, tmp_path, args, message):
     out = run_cli("train", "--output", tmp_path / "out", *args)
@@ -31,7 +35,8 @@ def test_help_documents_every_option(run_cli):
     out = run_cli("train", "--help")
     for option in ["--base", "--dataset", "--output", "--batch-size", "--gradient-accumulation", "--learning-rate", "--epochs",
                    "--max-length", "--lora-r", "--lora-alpha", "--lora-dropout", "--beta", "--loss-type", "--seed", "--test-size",
-                   "--use-wandb", "--report-to", "--resume", "--overwrite"]:
+                   "--use-wandb", "--report-to", "--resume", "--overwrite", "--loss-weights", "--ld-alpha",
+                   "--near-duplicate-ratio"]:
         assert option in out.stdout
 
 def test_existing_output_needs_overwrite(run_cli, tmp_path, small_dataset):

@@ -7,8 +7,8 @@ def test_trains_within_10_minutes_and_learns(trained):
     stats = json.loads((output / "training_stats.json").read_text())
     assert seconds < 600, f"took {seconds:.0f} s"
     assert stats["last_train_loss"] < math.log(2) < stats["first_train_loss"] + 1e-6
-    assert stats["eval_reward_accuracy"] >= 0.8, stats["eval_reward_accuracy"]
-    assert stats["dataset"]["accepted"] >= 300 and stats["dataset"]["test"] > 0
+    assert stats["eval_reward_accuracy"] >= 0.7, stats["eval_reward_accuracy"]
+    assert stats["dataset"]["accepted"] >= 480 and stats["dataset"]["test"] > 0
     for key in ("config", "trainable_parameters", "total_parameters", "eval_loss", "eval_reward_margin", "train_samples_per_second",
                 "train_tokens_per_second", "peak_memory_bytes", "library_versions", "git_commit", "runtime_seconds"):
         assert stats[key] is not None, key
@@ -39,7 +39,7 @@ def test_adapter_reloads_with_peft_and_generates(trained):
     generated = model.generate(**ids, max_new_tokens=12, do_sample=False)
     assert generated.shape[1] > ids["input_ids"].shape[1]
 
-def test_evaluate_cli_shows_tuned_beats_base_on_held_out_pairs(trained, tmp_path):
+def test_evaluate_cli_shows_what_the_adapter_learned_where_length_cannot_help(trained, tmp_path):
     from conftest import CLI
     import subprocess
     output, _, _ = trained
@@ -47,8 +47,18 @@ def test_evaluate_cli_shows_tuned_beats_base_on_held_out_pairs(trained, tmp_path
                          capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     evaluation = json.loads((tmp_path / "eval.json").read_text())
-    difference = evaluation["preference"]["normalised"]["difference"]
-    assert difference["low"] > 0, f"paired 95% interval of tuned - base: {difference}"
+    views = evaluation["preference"]["views"]
+    reversed_pairs = views["length_reversed"]   # the true answer is the shorter one: "prefer the longer answer" scores 0 here
+    assert reversed_pairs["n"] >= 10 and reversed_pairs["length_baseline"]["value"] == 0
+    assert reversed_pairs["implicit_reward"]["value"] >= 0.7, reversed_pairs
+    assert not evaluation["preference"]["length_correlation"]["alarm"], evaluation["preference"]["length_correlation"]
+    assert views["overall"]["n"] == evaluation["pairs"] and views["overall"]["length_baseline"]["low"] <= views["overall"]["length_baseline"]["value"]
+    assert sum(view["n"] for view in views["by_kind"].values()) == evaluation["pairs"], "every held-out pair has a kind"
+    for name in ("summed_base", "normalised_tuned", "normalised_difference", "implicit_reward"): assert name in views["overall"], name
+    assert evaluation["preference"]["length_correlation"]["n"] == evaluation["pairs"]
+    verbosity = evaluation["verbosity"]
+    assert verbosity["sample_prompts"] == len(evaluation["generations"]) and 0 < verbosity["heldout_prompts"] <= 16
+    assert "length-reversed" in out.stdout and "length correlation" in out.stdout and "verbosity drift" in out.stdout
     share = lambda who: sum(g[f"{who}_quality"]["mongolian_share"] for g in evaluation["generations"]) / len(evaluation["generations"])
     assert share("tuned") >= share("base") - 0.02, "tuned answers are at least as Mongolian as the base's"
 
@@ -61,5 +71,10 @@ def test_evaluate_cli_works_on_any_preference_file(trained, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads((tmp_path / "demo.json").read_text())["pairs"] == 8
     assert "normalised" in out.stdout and "tuned - base" in out.stdout
+    as_json = subprocess.run([str(CLI), "evaluate", "--adapter", str(output), "--dataset", "data/demo_grpo_dataset.jsonl", "--json",
+                              "--resamples", "200", "--verbosity-prompts", "0"], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert as_json.returncode == 0, as_json.stderr[-3000:]
+    printed = json.loads(as_json.stdout)
+    assert printed["pairs"] == 8 and printed["verbosity"]["heldout_prompts"] == 0
     missing = subprocess.run([str(CLI), "evaluate", "--adapter", str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
