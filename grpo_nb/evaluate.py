@@ -191,7 +191,7 @@ def distinct_2(text: str) -> float:
 
 def answer_quality(text: str) -> dict:
     "Mongolian share, words and distinct-2 of one answer."
-    return {"mongolian_share": round(mongolian_share(text), 4), "words": len(text.split()), "distinct_2": round(distinct_2(text), 4)}
+    return {"mongolian_share": round(mongolian_share(text), 4), "words": answer_words(text), "distinct_2": round(distinct_2(text), 4)}
 
 # %% ../nbs/05_evaluate.ipynb #7d95ffae
 def verbosity_drift(generations, n_resamples: int = 2000, seed: int = 0) -> dict | None:

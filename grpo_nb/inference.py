@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .model import ModelError, adapter_base, check_adapter_weights, generate_answers, load_adapter, prepare_tokenizer
+from .model import ModelError, adapter_base, check_adapter_weights, generate_answers, load_adapter
 from .runs import RunFolders, crash_point
 
 # %% auto #0
