@@ -13,14 +13,15 @@ from .data import ValidationConfig, answer_words, field_text, shortcut_hits, val
 from .mongolian import mongolian_share
 
 # %% auto #0
-__all__ = ['LENGTH_TOLERANCE', 'LENGTH_ALARM', 'YEAR_PENALTY', 'DPO_VIEW_COLUMNS', 'SUMMED_VIEW_COLUMNS', 'CURVES',
+__all__ = ['LENGTH_TOLERANCE', 'LENGTH_ALARM', 'YEAR_PENALTY', 'FACT_MODES', 'DPO_VIEW_COLUMNS', 'SUMMED_VIEW_COLUMNS', 'CURVES',
            'answer_logprobs', 'bootstrap_interval', 'PairScores', 'score_pairs', 'Accuracy', 'accuracy', 'pair_words',
            'length_subsets', 'kind_subsets', 'preference_views', 'length_correlation', 'accuracy_text',
            'correlation_text', 'view_rows', 'views_text', 'compare_scores', 'distinct_2', 'answer_quality',
            'verbosity_drift', 'verbosity_text', 'answer_years', 'same_word', 'states_name', 'answer_names', 'FactCheck',
-           'check_facts', 'fact_score', 'known_text', 'fact_accuracy', 'EvaluationConfig', 'Evaluation',
-           'heldout_prompts', 'evaluate_adapter', 'read_metrics', 'plot_training_curves', 'html_table',
-           'preference_table', 'generations_table']
+           'check_facts', 'fact_score', 'known_text', 'fact_accuracy', 'fact_questions', 'fact_prompt',
+           'FactComparison', 'fact_comparison', 'fact_rows', 'facts_text', 'compare_fact_accuracy', 'EvaluationConfig',
+           'Evaluation', 'heldout_prompts', 'evaluate_adapter', 'read_metrics', 'plot_training_curves', 'html_table',
+           'preference_table', 'generations_table', 'facts_html']
 
 # %% ../nbs/05_evaluate.ipynb #dbcf18e8
 def _chat_ids(tokenizer, prompt: str, answer: str) -> tuple[list[int], int]:
@@ -299,6 +300,75 @@ def fact_accuracy(answers, facts_list, known=None, penalty: float = YEAR_PENALTY
     scores = [s for s in scores if s is not None]
     return accuracy(scores, n_resamples, seed) if scores else None
 
+# %% ../nbs/05_evaluate.ipynb
+from .rag import passage_hits, rag_prompt
+from .data import load_corpus, normalize_text
+
+FACT_MODES = ("closed-book", "gold passage")   # the question alone; the question with its gold passage(s)
+
+def fact_questions(records) -> list[dict]:
+    "One record per question of `records` that carries gold facts: the first of each `question_id` (of each prompt when it has none)."
+    questions = {}
+    for r in records:
+        if isinstance(r, dict) and r.get("facts"): questions.setdefault(r.get("question_id") or normalize_text(field_text(r, "prompt")), r)
+    return list(questions.values())
+
+def fact_prompt(record: dict, mode: str, tokenizer, context: int | None, max_new_tokens: int, passages: dict) -> str | None:
+    "The prompt of `record` in `mode` (see `FACT_MODES`); None in `gold passage` mode for a record whose passages `passages` lacks."
+    question = field_text(record, "prompt")
+    if mode == "closed-book": return question
+    if mode != "gold passage": raise ValueError(f"unknown fact mode {mode!r}: one of {', '.join(FACT_MODES)}")
+    hits = passage_hits(record.get("passage_ids") or [], passages)
+    return rag_prompt(question, hits, tokenizer, context, max_new_tokens)[0] if hits else None
+
+# %% ../nbs/05_evaluate.ipynb
+@dataclass
+class FactComparison:
+    "Fact accuracy of base and tuned greedy answers to the same questions in one mode, and their paired difference, each with its interval."
+    mode: str
+    questions: int
+    base: Accuracy
+    tuned: Accuracy
+    difference: Accuracy
+    answers: list[dict] = field(default_factory=list)   # question, base and tuned answer and score
+
+def fact_comparison(mode: str, records, base_answers, tuned_answers, n_resamples: int = 2000, seed: int = 0) -> FactComparison:
+    "`FactComparison` of the answers to `records` (one per record, in order), scored by `fact_score` with `known_text` allowed."
+    score = lambda answers: np.array([fact_score(a, r["facts"], known_text(r)) for a, r in zip(answers, records, strict=True)])
+    base, tuned = score(base_answers), score(tuned_answers)
+    answers = [{"question": field_text(r, "prompt"), "base": b, "tuned": t, "base_score": float(sb), "tuned_score": float(st)}
+               for r, b, t, sb, st in zip(records, base_answers, tuned_answers, base, tuned)]
+    return FactComparison(mode, len(records), accuracy(base, n_resamples, seed), accuracy(tuned, n_resamples, seed),
+                          accuracy(tuned - base, n_resamples, seed), answers)
+
+def fact_rows(facts: dict) -> list[tuple]:
+    "(mode, questions, base, tuned, tuned − base) of each mode of `facts` (`FactComparison`s or their dicts), accuracies as text."
+    get = lambda c, key: c[key] if isinstance(c, dict) else getattr(c, key)
+    show = lambda a: str(a if isinstance(a, Accuracy) else Accuracy(**a))
+    return [(mode, get(c, "questions"), *(show(get(c, key)) for key in ("base", "tuned", "difference"))) for mode, c in facts.items()]
+
+def facts_text(facts: dict) -> str:
+    "Fact accuracy of base and tuned answers in each mode, and their paired difference, as text lines."
+    widths = (28, 10, 24, 24, 26)
+    line = lambda cells: "".join(f"{str(v):<{w}}" if n == 0 else f"{str(v):>{w}}" for n, (v, w) in enumerate(zip(cells, widths)))
+    return "\n".join(line(row) for row in [("fact accuracy of answers", "questions", "base", "tuned", "tuned - base (paired)"), *fact_rows(facts)])
+
+# %% ../nbs/05_evaluate.ipynb
+def compare_fact_accuracy(model, tokenizer, records, modes=FACT_MODES, max_new_tokens: int = 64, corpus=None,
+                          n_resamples: int = 2000, seed: int = 0) -> dict[str, FactComparison]:
+    "Base (adapter disabled) against tuned `FactComparison` on the questions of `records` in each of `modes`; gold passages from `corpus` (the bundled one when None)."
+    from grpo_nb.model import generate_answers
+    passages = {p["id"]: p for p in load_corpus(corpus, word_range=None)} if "gold passage" in modes else {}
+    context, questions, results = getattr(model.config, "max_position_embeddings", None), fact_questions(records), {}
+    answer = lambda prompts: generate_answers(model, tokenizer, prompts, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    for mode in modes:
+        asked = [(r, p) for r in questions if (p := fact_prompt(r, mode, tokenizer, context, max_new_tokens, passages)) is not None]
+        if not asked: continue
+        prompts = [p for _, p in asked]
+        with model.disable_adapter(): base = answer(prompts)
+        results[mode] = fact_comparison(mode, [r for r, _ in asked], base, answer(prompts), n_resamples, seed)
+    return results
+
 # %% ../nbs/05_evaluate.ipynb #084ae1f7
 @dataclass
 class EvaluationConfig:
@@ -334,6 +404,7 @@ class Evaluation:
     generations: list[dict] = field(default_factory=list)
     verbosity: dict | None = None
     config: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)   # fact mode → `FactComparison`: the task metric
 
     def to_dict(self) -> dict: return json.loads(json.dumps(asdict(self), default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o)))
     def save(self, path) -> Path:
@@ -351,6 +422,7 @@ class Evaluation:
                       "the length baseline is what 'prefer the longer answer' alone scores):", views_text(p["views"], DPO_VIEW_COLUMNS),
                       "", "length control, summed log-probability:", views_text(p["views"], SUMMED_VIEW_COLUMNS), "",
                       correlation_text(p["length_correlation"])]
+        if self.facts: lines += ["", facts_text(self.facts)]
         if self.verbosity: lines.append(verbosity_text(self.verbosity))
         if self.generations:
             mean = lambda who, key: np.mean([g[f"{who}_quality"][key] for g in self.generations])
@@ -370,7 +442,7 @@ def heldout_prompts(records, count: int, exclude=()) -> list[str]:
 
 def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float | None = None,
                      config: EvaluationConfig | None = None, allow_pickle: bool = False) -> Evaluation:
-    "Base against `adapter` on the accepted pairs of `dataset` (default: the adapter's held-out pairs), on every length view, and on `prompts`."
+    "Base against `adapter` on the accepted pairs of `dataset` (default: the adapter's held-out pairs), on every length view, on `prompts`, and in fact accuracy."
     from transformers import AutoModelForCausalLM
     from grpo_nb.model import adapter_base, load_adapter
     from grpo_nb.runs import sample_generations
@@ -394,7 +466,8 @@ def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float
     more = answered(heldout_prompts(records, config.verbosity_prompts, exclude=prompts))
     verbosity = verbosity_drift(generations + more, config.n_resamples, config.seed)
     if verbosity: verbosity.update(sample_prompts=len(generations), heldout_prompts=len(more), max_new_tokens=config.max_new_tokens)
-    return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations, verbosity, asdict(config))
+    facts = compare_fact_accuracy(model, tokenizer, records, max_new_tokens=config.max_new_tokens, n_resamples=config.n_resamples, seed=config.seed)
+    return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations, verbosity, asdict(config), facts)
 
 # %% ../nbs/05_evaluate.ipynb #c027f43f
 CURVES = (("loss", "eval_loss", "loss"), ("rewards/accuracies", "eval_rewards/accuracies", "reward accuracy"),
@@ -440,3 +513,8 @@ def generations_table(evaluation: Evaluation) -> str:
     q = lambda d: f"mn {d['mongolian_share']:.2f} · {d['words']} words · d2 {d['distinct_2']:.2f}"
     return html_table(("prompt", "base", "tuned", "base quality", "tuned quality"),
                       [(g["prompt"], g["base"], g["tuned"], q(g["base_quality"]), q(g["tuned_quality"])) for g in evaluation.generations])
+
+# %% ../nbs/05_evaluate.ipynb
+def facts_html(facts: dict) -> str:
+    "Fact accuracy of base and tuned answers in each mode, and their paired difference, as an HTML table."
+    return html_table(("fact accuracy of greedy answers, 95% interval", "questions", "base", "tuned", "tuned − base (paired)"), fact_rows(facts))

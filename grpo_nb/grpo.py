@@ -13,24 +13,28 @@ from typing import NamedTuple
 import numpy as np
 from .data import field_text, normalize_text
 from .evaluate import read_metrics
-from .reward import RewardModelReward, mongolian_reward, length_reward, repetition_penalty
+from .reward import RewardModelReward, mongolian_reward, length_reward, repetition_penalty, fact_reward, grounding_reward
 from .runs import (PolicyRunConfig, TrainingError, TrainingStats, as_messages, config_from_preset, trainer_arguments,
                           run_training, write_adapter_artifacts)
 
 # %% auto #0
-__all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'MIN_LOGGED_STEPS', 'PRESETS', 'GRPO_CURVES', 'default_reward_weights',
-           'GRPOTrainingConfig', 'make_grpo_config', 'reward_functions', 'prompt_dataset', 'RewardImprovement',
+__all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'GROUNDED_REWARD_WEIGHTS', 'MIN_LOGGED_STEPS', 'PRESETS',
+           'GROUNDED_PASSAGES', 'GRPO_CURVES', 'ZERO_SPREAD_ALARM', 'default_reward_weights', 'GRPOTrainingConfig',
+           'make_grpo_config', 'reward_functions', 'prompt_dataset', 'grounded_rewrite', 'RewardImprovement',
            'reward_improvement', 'GRPOTrainingStats', 'planned_steps', 'check_enough_steps', 'grpo_arguments',
-           'reward_trends', 'rewards_card_section', 'train_grpo']
+           'reward_trends', 'rewards_card_section', 'zero_spread_note', 'train_grpo']
 
 # %% ../nbs/07_grpo.ipynb #47e12a9b
-RULE_REWARDS = {f.__name__: f for f in (mongolian_reward, length_reward, repetition_penalty)}
-DEFAULT_REWARD_WEIGHTS = {"mongolian_reward": 1.0, "length_reward": 1.0, "repetition_penalty": 1.0, "reward_model": 0.3}
+RULE_REWARDS = {f.__name__: f for f in (mongolian_reward, length_reward, repetition_penalty, fact_reward, grounding_reward)}
+DEFAULT_REWARD_WEIGHTS = {"fact_reward": 1.0, "mongolian_reward": 1.0, "length_reward": 1.0, "repetition_penalty": 1.0, "reward_model": 0.3}
+# grounded: answer from the passage; form matters less than the facts, and the length trapezoid would push past them
+GROUNDED_REWARD_WEIGHTS = {"fact_reward": 1.0, "grounding_reward": 0.5, "repetition_penalty": 0.5, "reward_model": 0.3}
 MIN_LOGGED_STEPS = 4   # `reward_improvement` compares at least 2 logged steps at each end
 
-def default_reward_weights(reward_model: str | None) -> dict[str, float]:
-    "`DEFAULT_REWARD_WEIGHTS`, with `reward_model` only when a reward-model folder is given."
-    return {k: w for k, w in DEFAULT_REWARD_WEIGHTS.items() if k != "reward_model" or reward_model}
+def default_reward_weights(reward_model: str | None, grounded: bool = False) -> dict[str, float]:
+    "`GROUNDED_REWARD_WEIGHTS` when `grounded`, else `DEFAULT_REWARD_WEIGHTS`; `reward_model` only when a reward-model folder is given."
+    weights = GROUNDED_REWARD_WEIGHTS if grounded else DEFAULT_REWARD_WEIGHTS
+    return {k: w for k, w in weights.items() if k != "reward_model" or reward_model}
 
 @dataclass
 class GRPOTrainingConfig(PolicyRunConfig):
@@ -53,10 +57,11 @@ class GRPOTrainingConfig(PolicyRunConfig):
     temperature: float = 1.0
     max_steps: int | None = None            # if set, overrides epochs
     allow_pickle: bool = False              # accept a reward model whose weights are a pickle (adapter_model.bin): only one you trust
+    grounded: bool = False                  # each prompt is the RAG prompt: the question with its top retrieved passage(s)
     # logging_steps stays 1: every step in metrics.jsonl, which `reward_improvement` reads
 
     def __post_init__(self):
-        if self.reward_weights is None: self.reward_weights = default_reward_weights(self.reward_model)
+        if self.reward_weights is None: self.reward_weights = default_reward_weights(self.reward_model, self.grounded)
         super().__post_init__()
 
     def problems(self) -> list[str]:
@@ -95,12 +100,24 @@ def reward_functions(config: GRPOTrainingConfig) -> list:
         return RULE_REWARDS[name]
     return [function(name) for name in config.reward_weights]
 
-def prompt_dataset(split):
-    "The distinct prompts of a preference split (equal after `normalize_text`), in TRL's conversational form: GRPO samples its own answers."
+GROUNDED_PASSAGES = 2   # retrieved passages offered to each grounded prompt; `rag_prompt` keeps those that fit
+
+def prompt_dataset(split, rewrite=None):
+    """The distinct prompts of a preference split (equal after `normalize_text`) in TRL's conversational form, each with the
+    columns the rewards read: `question` (the prompt as written), the reference answer `chosen` and the gold `facts`
+    (None without). `rewrite(question)` makes each prompt (grounded: its RAG prompt)."""
     from datasets import Dataset
-    prompts = {}
-    for record in split: prompts.setdefault(normalize_text(field_text(record, "prompt")), record["prompt"])
-    return Dataset.from_list([{"prompt": as_messages(p, "user")} for p in prompts.values()])
+    records = {}
+    for record in split: records.setdefault(normalize_text(field_text(record, "prompt")), record)
+    rows = [{"prompt": as_messages(rewrite(field_text(r, "prompt")) if rewrite else r["prompt"], "user"), "question": field_text(r, "prompt"),
+             "chosen": field_text(r, "chosen"), "facts": r.get("facts")} for r in records.values()]
+    return Dataset.from_list(rows)
+
+def grounded_rewrite(tokenizer, context: int | None, max_completion_length: int, corpus=None, k: int = GROUNDED_PASSAGES):
+    "A question → RAG prompt function: the top `k` passages the retriever finds for it, fitted by `grpo_nb.rag.rag_prompt`."
+    from grpo_nb.rag import Retriever, rag_prompt
+    retriever = Retriever.from_corpus(corpus)
+    return lambda question: rag_prompt(question, retriever.search(question, k), tokenizer, context, max_completion_length)[0]
 
 # %% ../nbs/07_grpo.ipynb #90467d7c
 class RewardImprovement(NamedTuple):
@@ -148,7 +165,8 @@ def grpo_arguments(config: GRPOTrainingConfig, folders, progress: bool = True):
                       num_generations=config.num_generations, max_completion_length=config.max_completion_length,
                       temperature=config.temperature, beta=config.beta, reward_weights=list(config.reward_weights.values()))
 
-GRPO_CURVES = (("reward", None, "total reward"), ("kl", None, "KL to the reference"),
+GRPO_CURVES = (("reward", None, "total reward"), ("frac_reward_zero_std", None, "groups with no reward spread"),
+               ("entropy", None, "entropy of the answers"), ("kl", None, "KL to the reference"),
                ("completions/mean_length", None, "answer tokens"), ("learning_rate", None, "learning rate"))
 
 def reward_trends(metrics, names) -> dict:
@@ -173,6 +191,18 @@ Mean reward of the sampled answers over the first and the last 10% of training s
 {rows}
 """
 
+# %% ../nbs/07_grpo.ipynb
+ZERO_SPREAD_ALARM = 0.5   # mean share of groups without reward spread above which a report says the run mostly taught nothing
+
+def zero_spread_note(metrics) -> str | None:
+    "A sentence for the report when, on average over the logged steps, most groups' rewards had no spread (TRL's `frac_reward_zero_std`); else None."
+    records = read_metrics(metrics) if isinstance(metrics, (str, Path)) else metrics
+    shares = [r["frac_reward_zero_std"] for r in records if isinstance(r.get("frac_reward_zero_std"), (int, float))]
+    if not shares or (mean := float(np.mean(shares))) <= ZERO_SPREAD_ALARM: return None
+    return (f"On average {mean:.0%} of the groups per step had answers with equal rewards: they carry no advantage, so most "
+            "of this run taught nothing. More answers per prompt (num_generations), a higher temperature or a reward that "
+            "separates answers would give it something to learn.")
+
 # %% ../nbs/07_grpo.ipynb #559ddd29
 def train_grpo(config: GRPOTrainingConfig, overwrite: bool = False, resume: bool = False, progress: bool = True) -> GRPOTrainingStats:
     "Train a LoRA adapter with GRPO on the distinct prompts of the train split, and write the adapter and its evidence to `config.output`."
@@ -184,7 +214,8 @@ def train_grpo(config: GRPOTrainingConfig, overwrite: bool = False, resume: bool
         args = grpo_arguments(config, folders, progress)
         model = prepare_for_lora(model, args.gradient_checkpointing)
         # a peft_config, not a PeftModel: the reference for the KL term is then the base with the adapter disabled
-        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=prompt_dataset(splits["train"]), processing_class=tokenizer,
+        rewrite = grounded_rewrite(tokenizer, getattr(model.config, "max_position_embeddings", None), config.max_completion_length) if config.grounded else None
+        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=prompt_dataset(splits["train"], rewrite), processing_class=tokenizer,
                               peft_config=config.lora_config(model), callbacks=callbacks)
         check_enough_steps(trainer)
         return trainer

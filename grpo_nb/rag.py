@@ -22,7 +22,8 @@ __all__ = ['STOPWORD_GROUPS', 'STOPWORDS', 'VOWELS', 'LONG_VOWEL', 'AFTER_VOWEL'
            'expand_question', 'Chunk', 'chunk_passages', 'Hit', 'check_question', 'Retriever', 'RetrievalScores',
            'evaluate_retrieval', 'question_set', 'split_by_id', 'overlap_words', 'question_overlap', 'mean_overlap',
            'compare_retrievers', 'compare_tokenizers', 'scores_table', 'check_relevant', 'build_prompt', 'sources_line',
-           'fit_prompt', 'RAGResult', 'format_answer', 'MongolianRAGAgent', 'ask']
+           'fit_prompt', 'prompt_tokens', 'rag_prompt', 'passage_hits', 'RAGResult', 'format_answer',
+           'MongolianRAGAgent', 'ask']
 
 # %% ../nbs/09_rag.ipynb #4fbc3713
 class RAGError(Exception):
@@ -483,6 +484,19 @@ def fit_prompt(question: str, hits: list[Hit], fits) -> tuple[str, list[Hit]]:
     cut = [replace(hits[0], text=" ".join(words[:shortest]))]
     return build_prompt(question, cut), cut
 
+def prompt_tokens(tokenizer, prompt: str) -> int:
+    "Tokens of `prompt` as a model sees it: a user turn through the chat template, as `grpo_nb.model.generate_answers` and TRL send it."
+    text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+    return len(tokenizer(text, add_special_tokens=False).input_ids)
+
+def rag_prompt(question: str, hits: list[Hit], tokenizer, context: int | None, max_new_tokens: int) -> tuple[str, list[Hit]]:
+    "The one prompt builder of the agent, grounded GRPO and grounded evaluation: `fit_prompt` with room for `max_new_tokens` in `context` positions."
+    return fit_prompt(question, hits, lambda prompt: context is None or prompt_tokens(tokenizer, prompt) + max_new_tokens <= context)
+
+def passage_hits(passage_ids, passages: dict) -> list[Hit]:
+    "The passages named by `passage_ids` (a record's gold passages) as whole-passage hits, from `passages` (id → passage)."
+    return [Hit(pid, pid, passages[pid]["title"], 1.0, passages[pid]["text"]) for pid in passage_ids if pid in passages]
+
 # %% ../nbs/09_rag.ipynb #49822c93
 @dataclass
 class RAGResult:
@@ -518,9 +532,8 @@ class MongolianRAGAgent:
         self.context = getattr(self.model.config, "max_position_embeddings", None)
 
     def prompt_tokens(self, prompt: str) -> int:
-        "Tokens of `prompt` as the model sees it: a user turn through the chat template, as `generate_response` sends it."
-        text = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
-        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
+        "Tokens of `prompt` as the model sees it (`prompt_tokens`)."
+        return prompt_tokens(self.tokenizer, prompt)
 
     def fits(self, prompt: str) -> bool:
         "Whether `prompt` leaves room for `max_new_tokens` in the model's context."
@@ -530,7 +543,7 @@ class MongolianRAGAgent:
         "Retrieve, prompt, generate greedily, and append the sources line; `NothingRelevant` when the corpus has nothing for `question`."
         from grpo_nb.inference import generate_response
         check_relevant(self.retriever, question, self.min_relevance)
-        prompt, given = fit_prompt(question, self.retriever.search(question, self.k), self.fits)
+        prompt, given = rag_prompt(question, self.retriever.search(question, self.k), self.tokenizer, self.context, self.max_new_tokens)
         generated = generate_response(self.model, self.tokenizer, prompt, max_new_tokens=self.max_new_tokens, do_sample=False)
         return RAGResult(question, f"{generated}\n{sources_line(given)}", generated, given, prompt)
 

@@ -14,12 +14,12 @@ from transformers import TrainerCallback
 from .data import ValidationConfig, load_preference_data
 
 # %% auto #0
-__all__ = ['SAMPLE_PROMPTS', 'LIMITS', 'MARKERS', 'type_problem', 'RunConfig', 'PolicyRunConfig', 'config_from_preset',
-           'torch_threads', 'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats', 'library_versions',
-           'git_commit', 'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point', 'RunFolders',
-           'as_messages', 'to_conversational', 'prepare_dataset', 'load_prepared_dataset', 'sample_generations',
-           'model_card', 'save_model', 'write_adapter_artifacts', 'answers_only_lm_head', 'FinishedRun',
-           'quiet_progress', 'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite',
+__all__ = ['SAMPLE_PROMPTS', 'LIMITS', 'MARKERS', 'RIDING_COLUMNS', 'type_problem', 'RunConfig', 'PolicyRunConfig',
+           'config_from_preset', 'torch_threads', 'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats',
+           'library_versions', 'git_commit', 'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point',
+           'RunFolders', 'as_messages', 'to_conversational', 'prepare_dataset', 'load_prepared_dataset',
+           'sample_generations', 'model_card', 'save_model', 'write_adapter_artifacts', 'answers_only_lm_head',
+           'FinishedRun', 'quiet_progress', 'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite',
            'run_training']
 
 # %% ../nbs/03_runs.ipynb #2eba42e1
@@ -408,6 +408,8 @@ def to_conversational(record: dict) -> dict:
     return {"prompt": as_messages(record["prompt"], "user"), "chosen": as_messages(record["chosen"], "assistant"),
             "rejected": as_messages(record["rejected"], "assistant")}
 
+RIDING_COLUMNS = ("facts",)   # record fields kept beside the conversational prompt, chosen and rejected
+
 def prepare_dataset(config, folders: RunFolders):
     "Validate and split `config.dataset`; save the splits (conversational), their counts and the held-out pairs to the work folder."
     splits, report = load_preference_data(config.dataset, config.validation, config.test_size, config.seed,
@@ -415,7 +417,9 @@ def prepare_dataset(config, folders: RunFolders):
     counts = {**{k: v for k, v in report.to_dict().items() if k in ("total", "accepted", "rejected", "reasons")},
               "train": len(splits["train"]), "test": len(splits["test"]), "source": str(config.dataset)}
     (folders.work / "heldout_pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in splits["test"].to_list()), encoding="utf-8")
-    splits.map(to_conversational, remove_columns=splits["train"].column_names).save_to_disk(folders.work / "dataset")
+    # gold `facts` ride along: GRPO passes a record's columns to its reward functions (`grpo_nb.reward.fact_reward`); DPO drops them
+    dropped = [c for c in splits["train"].column_names if c not in RIDING_COLUMNS]
+    splits.map(to_conversational, remove_columns=dropped).save_to_disk(folders.work / "dataset")
     (folders.work / "dataset" / "counts.json").write_text(json.dumps(counts, ensure_ascii=False), encoding="utf-8")
 
 def load_prepared_dataset(folders: RunFolders):
