@@ -25,7 +25,9 @@ __all__ = ['STOPWORD_GROUPS', 'STOPWORDS', 'VOWELS', 'LONG_VOWEL', 'AFTER_VOWEL'
            'fit_prompt', 'RAGResult', 'format_answer', 'MongolianRAGAgent', 'ask']
 
 # %% ../nbs/09_rag.ipynb #4fbc3713
-class RAGError(Exception):
+from .errors import GrpoNbError
+
+class RAGError(GrpoNbError):
     "A question, setting or prompt the retriever or the agent cannot use; the message is one line."
 
 class NothingRelevant(RAGError):
