@@ -12,10 +12,12 @@ from .data import DataError, ValidationConfig, validate
 __all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'validation_config', 'cmd_validate', 'add_run_options',
            'add_train_options', 'report_integrations', 'run_config', 'reward_weights', 'cmd_train', 'cmd_train_reward',
            'evaluation_config', 'cmd_evaluate', 'report_parameters', 'cmd_report', 'cmd_generate', 'cmd_merge',
-           'cmd_ask', 'add_generation_options', 'build_parser', 'user_errors', 'main']
+           'cmd_ask', 'add_generation_options', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #e4a8627c
-class UsageError(Exception):
+from .errors import GrpoNbError
+
+class UsageError(GrpoNbError):
     "A bad command-line value; the message is one line."
 
 class OneLineParser(argparse.ArgumentParser):
@@ -404,15 +406,6 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(run=cmd_ask)
     return parser
 
-# %% ../nbs/90_cli.ipynb #71c4af94
-def user_errors() -> tuple[type, ...]:
-    "Errors that describe bad input in one line (exit 2). A module not yet imported cannot have raised its error, so torch-heavy modules are not imported just to name theirs."
-    errors = [UsageError, DataError]
-    for module, name in (("grpo_nb.model", "ModelError"), ("grpo_nb.runs", "TrainingError"), ("grpo_nb.reward", "RewardError"),
-                         ("grpo_nb.inference", "InferenceError"), ("grpo_nb.rag", "RAGError")):
-        if module in sys.modules: errors.append(getattr(sys.modules[module], name))
-    return tuple(errors)
-
 # %% ../nbs/90_cli.ipynb #cfca6a9e
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `grpo-nb` console script; returns the exit status."
@@ -421,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
+    except GrpoNbError as e:   # bad input or a run that cannot go on, said in one line by whichever module raised it
+        print(f"grpo-nb: error: {e}", file=sys.stderr)
+        return 2
     except Exception as e:
-        if isinstance(e, user_errors()):
-            print(f"grpo-nb: error: {e}", file=sys.stderr)
-            return 2
         if os.environ.get("GRPO_NB_DEBUG"): raise
         first_line = (str(e).strip().splitlines() or [""])[0]
         print(f"grpo-nb: error: {type(e).__name__}: {first_line} (GRPO_NB_DEBUG=1 shows the traceback)", file=sys.stderr)

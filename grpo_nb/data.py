@@ -21,7 +21,9 @@ __all__ = ['FIELDS', 'SHORTCUTS', 'SHORTCUT_LIMIT', 'NEAR_PROMPT', 'DataError', 
            'split_by_question', 'load_preference_data', 'data_dir', 'load_corpus', 'load_retrieval_questions']
 
 # %% ../nbs/01_data.ipynb #658dbaa8
-class DataError(Exception):
+from .errors import GrpoNbError
+
+class DataError(GrpoNbError):
     "A data source that cannot be used at all; the message is one line, fit for a CLI's stderr."
 
 @dataclass
@@ -104,7 +106,7 @@ class ValidationConfig:
 
     def min_words(self, name: str) -> int: return getattr(self, f"min_{name}_words")
 
-class RecordError(Exception):
+class RecordError(GrpoNbError):
     "Why one record is rejected: a reason code and a readable detail."
     def __init__(self, reason: str, detail: str): super().__init__(detail); self.reason, self.detail = reason, detail
 

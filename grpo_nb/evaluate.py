@@ -300,7 +300,7 @@ def fact_accuracy(answers, facts_list, known=None, penalty: float = YEAR_PENALTY
     scores = [s for s in scores if s is not None]
     return accuracy(scores, n_resamples, seed) if scores else None
 
-# %% ../nbs/05_evaluate.ipynb
+# %% ../nbs/05_evaluate.ipynb #119d8b65
 from .rag import passage_hits, rag_prompt
 from .data import load_corpus, normalize_text
 
@@ -321,7 +321,7 @@ def fact_prompt(record: dict, mode: str, tokenizer, context: int | None, max_new
     hits = passage_hits(record.get("passage_ids") or [], passages)
     return rag_prompt(question, hits, tokenizer, context, max_new_tokens)[0] if hits else None
 
-# %% ../nbs/05_evaluate.ipynb
+# %% ../nbs/05_evaluate.ipynb #9cc54a66
 @dataclass
 class FactComparison:
     "Fact accuracy of base and tuned greedy answers to the same questions in one mode, and their paired difference, each with its interval."
@@ -353,7 +353,7 @@ def facts_text(facts: dict) -> str:
     line = lambda cells: "".join(f"{str(v):<{w}}" if n == 0 else f"{str(v):>{w}}" for n, (v, w) in enumerate(zip(cells, widths)))
     return "\n".join(line(row) for row in [("fact accuracy of answers", "questions", "base", "tuned", "tuned - base (paired)"), *fact_rows(facts)])
 
-# %% ../nbs/05_evaluate.ipynb
+# %% ../nbs/05_evaluate.ipynb #b16df623
 def compare_fact_accuracy(model, tokenizer, records, modes=FACT_MODES, max_new_tokens: int = 64, corpus=None,
                           n_resamples: int = 2000, seed: int = 0) -> dict[str, FactComparison]:
     "Base (adapter disabled) against tuned `FactComparison` on the questions of `records` in each of `modes`; gold passages from `corpus` (the bundled one when None)."
@@ -514,7 +514,7 @@ def generations_table(evaluation: Evaluation) -> str:
     return html_table(("prompt", "base", "tuned", "base quality", "tuned quality"),
                       [(g["prompt"], g["base"], g["tuned"], q(g["base_quality"]), q(g["tuned_quality"])) for g in evaluation.generations])
 
-# %% ../nbs/05_evaluate.ipynb
+# %% ../nbs/05_evaluate.ipynb #010a4a50
 def facts_html(facts: dict) -> str:
     "Fact accuracy of base and tuned answers in each mode, and their paired difference, as an HTML table."
     return html_table(("fact accuracy of greedy answers, 95% interval", "questions", "base", "tuned", "tuned − base (paired)"), fact_rows(facts))

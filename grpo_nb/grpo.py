@@ -191,7 +191,7 @@ Mean reward of the sampled answers over the first and the last 10% of training s
 {rows}
 """
 
-# %% ../nbs/07_grpo.ipynb
+# %% ../nbs/07_grpo.ipynb #04bd2b9c
 ZERO_SPREAD_ALARM = 0.5   # mean share of groups without reward spread above which a report says the run mostly taught nothing
 
 def zero_spread_note(metrics) -> str | None:

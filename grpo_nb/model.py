@@ -27,7 +27,9 @@ __all__ = ['DTYPES', 'DEFAULT_CHAT_TEMPLATE', 'ROLE_TOKENS', 'SPECIAL_TOKENS', '
            'check_adapter_weights', 'load_adapter', 'generate_answers']
 
 # %% ../nbs/02_model.ipynb #ab2cac7b
-class ModelError(Exception):
+from .errors import GrpoNbError
+
+class ModelError(GrpoNbError):
     "A model or tokenizer that cannot be loaded or built; the message is one line."
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}

@@ -26,7 +26,9 @@ __all__ = ['STOPWORD_GROUPS', 'STOPWORDS', 'VOWELS', 'LONG_VOWEL', 'AFTER_VOWEL'
            'MongolianRAGAgent', 'ask']
 
 # %% ../nbs/09_rag.ipynb #4fbc3713
-class RAGError(Exception):
+from .errors import GrpoNbError
+
+class RAGError(GrpoNbError):
     "A question, setting or prompt the retriever or the agent cannot use; the message is one line."
 
 class NothingRelevant(RAGError):

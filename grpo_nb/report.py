@@ -16,7 +16,9 @@ __all__ = ['LENGTH_TABLE_NOTE', 'ReportError', 'training_notebook', 'model_name'
            'check_parameters', 'render_html', 'length_control_html', 'stderr_to', 'run_report', 'write_index']
 
 # %% ../nbs/10_report.ipynb #008d3b2e
-class ReportError(Exception):
+from .errors import GrpoNbError
+
+class ReportError(GrpoNbError):
     "A run whose notebook failed; the message is one line, and the partial report is written."
 
 def training_notebook() -> Path:

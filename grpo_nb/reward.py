@@ -106,15 +106,17 @@ def make_reward_config(preset: str | None = "auto", **overrides) -> RewardTraini
     return config_from_preset(RewardTrainingConfig, PRESETS, preset, **overrides)
 
 # %% ../nbs/06_reward.ipynb #69008b40
-class RewardError(Exception):
+from .errors import GrpoNbError
+
+class RewardError(GrpoNbError):
     "A reward model that cannot be loaded or used; the message is one line."
 
 def load_reward_base(base=None, dtype: str = "auto", trust_remote_code: bool = False):
     "(model, tokenizer): `base` (None: the embedded default) with a new one-score head (see `load_model_and_tokenizer`)."
     from transformers import AutoModelForSequenceClassification
-    from trl.trainer.reward_trainer import suppress_seqcls_warning
+    from grpo_nb.compat import quiet_score_head
     from grpo_nb.model import load_model_and_tokenizer
-    with suppress_seqcls_warning():   # the head is missing from a causal LM's checkpoint by design
+    with quiet_score_head():   # the head is missing from a causal LM's checkpoint by design
         return load_model_and_tokenizer(base, dtype, trust_remote_code=trust_remote_code, model_class=AutoModelForSequenceClassification,
                                         num_labels=1)
 
@@ -127,13 +129,13 @@ def load_reward_model(folder, allow_pickle: bool = False):
     "(model, tokenizer) of a reward model written by `train_reward_model`: base and adapter merged, in eval mode, on the GPU if there is one."
     import torch
     from transformers import AutoModelForSequenceClassification
-    from trl.trainer.reward_trainer import suppress_seqcls_warning
+    from grpo_nb.compat import quiet_score_head
     from grpo_nb.model import load_adapter
     folder = Path(folder)
     try: adapter = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError): raise RewardError(f"{folder}: not a reward model folder (no readable adapter_config.json)") from None
     if adapter.get("task_type") != "SEQ_CLS": raise RewardError(f"{folder}: not a reward model (its adapter is for {adapter.get('task_type')})")
-    with suppress_seqcls_warning():   # the one loader of adapters: safetensors only unless allow_pickle, the folder's own tokenizer
+    with quiet_score_head():   # the one loader of adapters: safetensors only unless allow_pickle, the folder's own tokenizer
         model, tokenizer = load_adapter(folder, allow_pickle=allow_pickle, model_class=AutoModelForSequenceClassification, merge=True, num_labels=1)
     return model.to("cuda" if torch.cuda.is_available() else "cpu"), tokenizer
 

@@ -18,9 +18,8 @@ __all__ = ['SAMPLE_PROMPTS', 'LIMITS', 'MARKERS', 'RIDING_COLUMNS', 'type_proble
            'config_from_preset', 'torch_threads', 'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats',
            'library_versions', 'git_commit', 'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point',
            'RunFolders', 'as_messages', 'to_conversational', 'prepare_dataset', 'load_prepared_dataset',
-           'sample_generations', 'model_card', 'save_model', 'write_adapter_artifacts', 'answers_only_lm_head',
-           'FinishedRun', 'quiet_progress', 'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite',
-           'run_training']
+           'sample_generations', 'model_card', 'save_model', 'write_adapter_artifacts', 'FinishedRun', 'quiet_progress',
+           'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite', 'run_training']
 
 # %% ../nbs/03_runs.ipynb #2eba42e1
 SAMPLE_PROMPTS = (
@@ -252,7 +251,9 @@ def peak_memory_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024   # Linux reports KiB
 
 # %% ../nbs/03_runs.ipynb #05809cb8
-class TrainingError(Exception):
+from .errors import GrpoNbError
+
+class TrainingError(GrpoNbError):
     "A run that cannot start or finish; the message is one line."
 
 class DivergedError(TrainingError):
@@ -486,17 +487,6 @@ def write_adapter_artifacts(folder: Path, config, model, tokenizer, stats: Train
     samples = sample_generations(model, tokenizer, config.sample_prompts, config.max_new_tokens)
     (folder / "sample_generations.jsonl").write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
 
-# %% ../nbs/03_runs.ipynb #67b46392
-@contextmanager
-def answers_only_lm_head(enabled: bool = True):
-    "Within the block, TRL's fused LM head scores only the answer tokens of CPU tensors too, as it does on CUDA (see above)."
-    # written by hand: TRL decides "score only the labelled positions" by `_use_triton(device)`, with no option
-    import trl.trainer.utils as trl_utils
-    device_test = trl_utils._use_triton
-    if enabled: trl_utils._use_triton = lambda device: device.type == "cpu" or device_test(device)
-    try: yield
-    finally: trl_utils._use_triton = device_test
-
 # %% ../nbs/03_runs.ipynb #bfa42ff0
 @dataclass
 class FinishedRun:
@@ -608,6 +598,7 @@ def run_training(config, load_model: Callable, build_trainer: Callable, write_ar
     from accelerate import PartialState
     from transformers import set_seed
     from transformers.trainer_callback import PrinterCallback
+    from grpo_nb.compat import answers_only_lm_head
     if not progress: quiet_progress()
     answers_only = isinstance(config, PolicyRunConfig) and config.score_answers_only   # a reward model has no LM head
     state, folders = PartialState(cpu=not torch.cuda.is_available()), RunFolders(Path(config.output))
