@@ -332,9 +332,10 @@ class FactComparison:
     difference: Accuracy
     answers: list[dict] = field(default_factory=list)   # question, base and tuned answer and score
 
-def fact_comparison(mode: str, records, base_answers, tuned_answers, n_resamples: int = 2000, seed: int = 0) -> FactComparison:
-    "`FactComparison` of the answers to `records` (one per record, in order), scored by `fact_score` with `known_text` allowed."
-    score = lambda answers: np.array([fact_score(a, r["facts"], known_text(r)) for a, r in zip(answers, records, strict=True)])
+def fact_comparison(mode: str, records, base_answers, tuned_answers, prompts=None, n_resamples: int = 2000, seed: int = 0) -> FactComparison:
+    "`FactComparison` of the answers to `records` (one per record, in order), scored by `fact_score`; the years of `known_text` and of the prompt asked (its passages) never contradict."
+    known = [known_text(r) + "\n" + (p or "") for r, p in zip(records, prompts or [None] * len(records))]
+    score = lambda answers: np.array([fact_score(a, r["facts"], k) for a, r, k in zip(answers, records, known, strict=True)])
     base, tuned = score(base_answers), score(tuned_answers)
     answers = [{"question": field_text(r, "prompt"), "base": b, "tuned": t, "base_score": float(sb), "tuned_score": float(st)}
                for r, b, t, sb, st in zip(records, base_answers, tuned_answers, base, tuned)]
@@ -366,7 +367,7 @@ def compare_fact_accuracy(model, tokenizer, records, modes=FACT_MODES, max_new_t
         if not asked: continue
         prompts = [p for _, p in asked]
         with model.disable_adapter(): base = answer(prompts)
-        results[mode] = fact_comparison(mode, [r for r, _ in asked], base, answer(prompts), n_resamples, seed)
+        results[mode] = fact_comparison(mode, [r for r, _ in asked], base, answer(prompts), prompts, n_resamples, seed)
     return results
 
 # %% ../nbs/05_evaluate.ipynb #084ae1f7

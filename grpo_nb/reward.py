@@ -54,12 +54,11 @@ from .rag import retrieval_words, stem_word
 
 FACT_REWARD_FLOOR = -1.0   # fact_reward's lowest value: a year dump cannot swamp the other rewards
 
-def fact_reward(prompts, completions, facts=None, chosen=None, question=None, penalty: float = YEAR_PENALTY, **kwargs) -> list[float | None]:
-    "Share of its question's gold `facts` each answer states less `penalty` per contradicting year (years of the `question`, else the prompt, and of `chosen` allowed), floored at −1; None without facts."
+def fact_reward(prompts, completions, facts=None, chosen=None, penalty: float = YEAR_PENALTY, **kwargs) -> list[float | None]:
+    "Share of its question's gold `facts` each answer states less `penalty` per contradicting year (years of the prompt and of `chosen` allowed), floored at −1; None without facts."
     n = len(completions)
-    # a grounded prompt holds passages: their other years are not the answer, so only the question (and the reference) lend years, as in evaluation
-    asked = question or prompts or [None] * n
-    known = ["\n".join(completion_text(text) for text in texts if text) for texts in zip(asked, chosen or [None] * n)]
+    # the prompt's years never contradict: a grounded prompt's passages are the sources the answer is asked to use
+    known = ["\n".join(completion_text(text) for text in texts if text) for texts in zip(prompts or [None] * n, chosen or [None] * n)]
     scores = [fact_score(completion_text(c), f, k, penalty, clip=False) if f else None for c, f, k in zip(completions, facts or [None] * n, known)]
     return [None if s is None else max(FACT_REWARD_FLOOR, s) for s in scores]
 
