@@ -4,15 +4,18 @@
 
 # %% ../nbs/90_cli.ipynb #d655b04d
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, dataclasses, json, os, sys, time
 from pathlib import Path
 from .data import DataError, ValidationConfig, validate
+from .options import (METHODS, RecipeError, coerce, config_class, config_from_recipe, config_options, find_recipe, parse_yaml,
+                              read_mapping)
 
 # %% auto #0
-__all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'validation_config', 'cmd_validate', 'add_run_options',
-           'add_train_options', 'report_integrations', 'run_config', 'reward_weights', 'cmd_train', 'cmd_train_reward',
-           'evaluation_config', 'cmd_evaluate', 'report_parameters', 'cmd_report', 'cmd_generate', 'cmd_merge',
-           'cmd_ask', 'add_generation_options', 'build_parser', 'main']
+__all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'given_thresholds', 'validation_config', 'cmd_validate',
+           'shown', 'tiny_recipes', 'method_options', 'setting_text', 'default_text', 'add_config_options',
+           'add_run_control', 'training_options', 'report_integrations', 'run_config', 'cmd_train', 'cmd_train_reward',
+           'evaluation_config', 'cmd_evaluate', 'report_parameters', 'cmd_report', 'options_table', 'cmd_options',
+           'cmd_generate', 'cmd_merge', 'cmd_ask', 'add_generation_options', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #e4a8627c
 from .errors import GrpoNbError
@@ -21,7 +24,22 @@ class UsageError(GrpoNbError):
     "A bad command-line value; the message is one line."
 
 class OneLineParser(argparse.ArgumentParser):
-    "argparse prints the whole usage before an error; we print one line and exit 2."
+    "argparse prints the whole usage before an error; we print one line and exit 2. A subcommand's `options` (a function that adds them) are added when it is parsed or its help is shown: the training options come from the config classes, whose modules load torch."
+    def __init__(self, *args, options=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+
+    def add_options(self):
+        if self.options: add, self.options = self.options, None; add(self)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self.add_options()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self):
+        self.add_options()
+        return super().format_help()
+
     def error(self, message): raise UsageError(f"{self.prog}: {message}")
 
 def _fraction(text: str) -> float:
@@ -43,19 +61,24 @@ def _positive(kind):
 
 # %% ../nbs/90_cli.ipynb #ce114071
 def add_validation_options(parser: argparse.ArgumentParser):
-    "The thresholds of `ValidationConfig` as options (shared by every command that reads preference data)."
+    "The thresholds of `ValidationConfig` as options (shared by every command that reads preference data); one not given is None (see `validation_config`)."
     defaults = ValidationConfig()
-    parser.add_argument("--min-prompt-words", type=_count, default=defaults.min_prompt_words, metavar="N", help="fewest words in a prompt (%(default)s)")
-    parser.add_argument("--min-chosen-words", type=_count, default=defaults.min_chosen_words, metavar="N", help="fewest words in a chosen answer (%(default)s)")
-    parser.add_argument("--min-rejected-words", type=_count, default=defaults.min_rejected_words, metavar="N", help="fewest words in a rejected answer (%(default)s)")
-    parser.add_argument("--min-mongolian-share", type=_fraction, default=defaults.min_mongolian_share, metavar="X", help="least share of Mongolian Cyrillic letters (%(default)s)")
-    parser.add_argument("--near-duplicate-ratio", type=_fraction, default=defaults.near_duplicate_ratio, metavar="X",
+    parser.add_argument("--min-prompt-words", type=_count, metavar="N", help=f"fewest words in a prompt ({defaults.min_prompt_words})")
+    parser.add_argument("--min-chosen-words", type=_count, metavar="N", help=f"fewest words in a chosen answer ({defaults.min_chosen_words})")
+    parser.add_argument("--min-rejected-words", type=_count, metavar="N", help=f"fewest words in a rejected answer ({defaults.min_rejected_words})")
+    parser.add_argument("--min-mongolian-share", type=_fraction, metavar="X", help=f"least share of Mongolian Cyrillic letters ({defaults.min_mongolian_share})")
+    parser.add_argument("--near-duplicate-ratio", type=_fraction, metavar="X",
                         help="refuse pairs whose answers share at least this share of their words (default: off; it would refuse minimal-edit pairs)")
 
 _VALIDATION_OPTIONS = ("min_prompt_words", "min_chosen_words", "min_rejected_words", "min_mongolian_share", "near_duplicate_ratio")
 
-def validation_config(args) -> ValidationConfig:
-    return ValidationConfig(**{name: getattr(args, name) for name in _VALIDATION_OPTIONS})
+def given_thresholds(args) -> dict:
+    "The validation thresholds given on the command line."
+    return {name: getattr(args, name) for name in _VALIDATION_OPTIONS if getattr(args, name) is not None}
+
+def validation_config(args, base: ValidationConfig | None = None) -> ValidationConfig:
+    "`base` (default: `ValidationConfig()`) with the thresholds given on the command line."
+    return dataclasses.replace(base or ValidationConfig(), **given_thresholds(args))
 
 def cmd_validate(args) -> int:
     report = validate(args.file, validation_config(args))
@@ -69,127 +92,158 @@ def cmd_validate(args) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #ce3f88db
-def _nonnegative(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value < 0: raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
-        return value
-    return parse
-
-def _reward_weight(text: str) -> tuple[str, float]:
-    name, _, weight = text.partition("=")
+def _pair(text: str) -> tuple[str, float]:
+    "NAME=WEIGHT: one entry of a mapping option, such as `--reward-weights length_reward=0.5`."
+    name, _, number = text.partition("=")
     try:
-        if name and weight: return name, float(weight)
+        if name and number: return name, float(number)
     except ValueError: pass
     raise argparse.ArgumentTypeError(f"must be NAME=WEIGHT (e.g. length_reward=0.5), got {text!r}")
 
-# the parsed arguments that are not config fields
-_RUN_CONTROL = {"command", "run", "method", "preset", "use_wandb", "resume", "overwrite", "no_progress", "reward_weight", *_VALIDATION_OPTIONS}
+def _value_type(kind: str, optional: bool):
+    "The argparse type of one value of a field of `kind`; an optional number also takes `none`."
+    parse = {"int": int, "float": float}.get(kind.removeprefix("list[").removesuffix("]"), str)
+    if not optional or parse is str: return parse
+    def parse_or_none(text: str): return None if text.lower() == "none" else parse(text)
+    parse_or_none.__name__ = parse.__name__   # argparse names the type in "invalid float value"
+    return parse_or_none
 
-def add_run_options(t: argparse.ArgumentParser, unit: str):
-    "The options every training command shares; `unit` is what a batch counts."
-    t.add_argument("--base", help="Hugging Face model id or local path (default: the embedded tiny Mongolian Llama, built on first use)")
-    t.add_argument("--dataset", default="data/mgl_history_grpo.jsonl", help="preference data (default: %(default)s)")
-    t.add_argument("--output", help="output folder (default: outputs/<method>-<base name>)")
-    t.add_argument("--preset", default="auto", help="named settings: 'tiny', 'none', or 'auto' = tiny for the embedded model (default: auto)")
-    t.add_argument("--batch-size", type=_positive(int), help=f"{unit} per device and step")
-    t.add_argument("--gradient-accumulation", type=_positive(int), help="steps accumulated per update")
-    t.add_argument("--learning-rate", type=_positive(float), help="peak learning rate")
-    t.add_argument("--epochs", type=_positive(float), help="passes over the train split")
-    t.add_argument("--max-length", type=_positive(int), help="longest prompt + answer in tokens (DPO and reward model)")
-    t.add_argument("--lora-r", type=_positive(int), help="LoRA rank (default 16)")
-    t.add_argument("--lora-alpha", type=_positive(int), help="LoRA alpha (default 32)")
-    t.add_argument("--lora-dropout", type=float, help="LoRA dropout in [0, 1)")
-    t.add_argument("--seed", type=int, help="seed for data split, initialisation and order (default 42)")
-    t.add_argument("--test-size", type=_fraction, help="held-out share, split by prompt (default 0.1)")
-    t.add_argument("--save-steps", type=_positive(int), help="checkpoint every N optimizer steps")
-    t.add_argument("--torch-threads", type=_positive(int), help="CPU threads for torch's operators (default: torch's; tiny GRPO and reward model: 1)")
-    t.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], help="weights' precision (default auto: bf16 or fp16 on GPU, fp32 on CPU)")
-    t.add_argument("--trust-remote-code", action="store_true", default=None, help="allow the base model's own code from the Hub (off by default)")
-    t.add_argument("--use-wandb", action="store_true", help="log to Weights & Biases (offline unless WANDB_API_KEY is set)")
-    t.add_argument("--report-to", nargs="+", metavar="TOOL", help="Trainer integrations to log to (tensorboard, wandb, ...)")
-    t.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
-    t.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_validation_options(t)
+def shown(value) -> str:
+    "A setting's value as the command line writes it (a long list by its length)."
+    if value is None: return "none"
+    if isinstance(value, bool): return "on" if value else "off"
+    if isinstance(value, dict): return " ".join(f"{k}={shown(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, (list, tuple)):
+        text = " ".join(map(shown, value))
+        return "none" if not value else text if len(text) <= 40 else f"{len(value)} values"
+    return str(value)
 
-def add_train_options(t: argparse.ArgumentParser):
-    add_run_options(t, "pairs (DPO) or sampled answers (GRPO)")
-    t.add_argument("--method", choices=["dpo", "grpo"], default="dpo", help="DPO on the pairs, or GRPO on their prompts (default: %(default)s)")
-    t.add_argument("--beta", type=_nonnegative(float), help="DPO: pull towards the reference (default 0.1; tiny 0.5); GRPO: weight of the KL term (default 0.04)")
-    t.add_argument("--load-in-4bit", action="store_true", default=None, help="QLoRA: load the base in 4 bits (needs a CUDA GPU and bitsandbytes)")
-    t.add_argument("--score-answers-only", action=argparse.BooleanOptionalAction, help="TRL's LM head on the answer tokens only, on CPU too (default: on)")
-    dpo = t.add_argument_group("DPO")
-    dpo.add_argument("--loss-type", nargs="+", metavar="LOSS",
-                     help="TRL DPO loss(es), summed with --loss-weights: sigmoid, sigmoid_norm (per token), sft, ipo, hinge, robust, ... (default sigmoid)")
-    dpo.add_argument("--loss-weights", nargs="+", type=float, metavar="W", help="one weight per --loss-type (default 1 each)")
-    dpo.add_argument("--ld-alpha", type=float, metavar="A",
-                     help="LD-DPO: weight in [0, 1] of the longer answer's tokens past the shorter one's length (default: off = 1)")
-    dpo.add_argument("--precompute-ref-log-probs", action=argparse.BooleanOptionalAction, help="the reference pass once before training (default: on)")
-    dpo.add_argument("--group-by-length", action="store_true", default=None, help="batch pairs of similar length (less padding, other batches)")
-    dpo.add_argument("--use-liger-kernel", action="store_true", default=None, help="Liger's Triton kernels (CUDA and liger-kernel)")
-    grpo = t.add_argument_group("GRPO")
-    grpo.add_argument("--reward-model", help="reward model folder written by grpo-nb train-reward (adds reward_model, weight 0.3)")
-    grpo.add_argument("--reward-weight", type=_reward_weight, action="append", metavar="NAME=W",
-                      help="weight of a reward function: mongolian_reward, length_reward, repetition_penalty, reward_model (0: leave it out; repeatable)")
-    grpo.add_argument("--num-generations", type=_positive(int), help="answers sampled per prompt (default 8; tiny 4)")
-    grpo.add_argument("--max-completion-length", type=_positive(int), help="tokens per sampled answer (default 256; tiny 64)")
-    grpo.add_argument("--temperature", type=_positive(float), help="sampling temperature (default 1.0)")
-    grpo.add_argument("--max-steps", type=_positive(int), help="optimizer steps, in place of --epochs (tiny: 60)")
-    grpo.add_argument("--length-min-words", type=_positive(int), help="length reward: words for full reward (default 20)")
-    grpo.add_argument("--length-max-words", type=_positive(int), help="length reward: most words before it falls (default 80)")
-    grpo.add_argument("--allow-pickle", action="store_true", default=None,
-                      help="accept a reward model whose weights are a pickled adapter_model.bin (it can run code: only if you trust it)")
+def tiny_recipes(methods) -> dict[str, dict]:
+    "The settings of each method's `tiny` recipe (what `auto` gives the embedded model)."
+    return {m: read_mapping(find_recipe("tiny", m)) for m in methods}
 
-def report_integrations(args, output: str) -> list[str] | None:
-    "`--report-to` plus wandb for `--use-wandb` (offline without an API key, its files beside the output)."
-    report_to = list(args.report_to or [])
-    if args.use_wandb:
+def method_options(classes: dict[str, type]) -> dict[str, dict]:
+    "For each setting of the configs `classes` (method → config class), in order of first appearance: each method's `Option` of that name."
+    merged = {}
+    for method, klass in classes.items():
+        for o in config_options(klass): merged.setdefault(o.name, {})[method] = o
+    return merged
+
+def _one_or_each(texts: dict[str, str]) -> str:
+    "The text every method shares, else each text with the methods that have it."
+    methods = {}
+    for method, text in texts.items(): methods.setdefault(text, []).append(method)
+    return next(iter(methods)) if len(methods) == 1 else "; ".join(f"{', '.join(ms)}: {text}" for text, ms in methods.items())
+
+def setting_text(per_method: dict) -> str:
+    "What a setting is: its help, its choices, and its range where it is bounded on both sides (per method where they differ)."
+    def text(o):
+        return (o.help + (f" (one of {', '.join(o.choices)})" if o.choices else "")
+                + (f"; in {o.range}" if o.range and "inf" not in o.range else ""))
+    return _one_or_each({m: text(o) for m, o in per_method.items()})
+
+def default_text(per_method: dict, tiny: dict[str, dict], output_default: bool = False) -> dict[str, str]:
+    "Each method's default of a setting, with the tiny recipe's value where it differs."
+    def text(method, o):
+        if o.name == "output" and output_default: return f"outputs/{method}-<base name>"   # the command line's own (see `run_config`)
+        recipe = tiny.get(method, {})
+        return shown(o.default) + (f" (tiny: {shown(recipe[o.name])})" if o.name in recipe and recipe[o.name] != o.default else "")
+    return {m: text(m, o) for m, o in per_method.items()}
+
+def add_config_options(parser: argparse.ArgumentParser, classes: dict[str, type], tiny: dict[str, dict] | None = None, title: str = "settings",
+                       aliases: dict[str, list[str]] | None = None):
+    "An option for each setting of the configs `classes` (method → config class), made from its field: the ones every method has under `title`, each method's own in a group of its own. An option not given is left out of the parsed arguments."
+    groups = {}
+    for name, per_method in method_options(classes).items():
+        heading = title if len(per_method) == len(classes) else f"{' and '.join(per_method)} only"
+        group = groups.get(heading) or groups.setdefault(heading, parser.add_argument_group(heading))
+        kinds = [o.kind for o in per_method.values()]
+        kind = next((k for k in kinds if k.startswith(("list[", "dict["))), kinds[0])   # DPO's list of losses, GRPO's one: a list
+        optional = any(o.optional for o in per_method.values())
+        metavar = {"int": "N", "float": "X"}.get(kind.removeprefix("list[").removesuffix("]"), "TEXT")
+        if kind == "bool": how = dict(action=argparse.BooleanOptionalAction)
+        elif kind.startswith("dict["): how = dict(nargs="+", action="extend", type=_pair, metavar="NAME=W")
+        elif kind.startswith("list["): how = dict(nargs="+", type=_value_type(kind, False), metavar=metavar)
+        else: how = dict(type=_value_type(kind, optional), metavar=metavar)
+        defaults = default_text(per_method, tiny or {}, output_default=tiny is not None)
+        help = f"{setting_text(per_method)} (default: {_one_or_each(defaults)})"
+        group.add_argument(f"--{name.replace('_', '-')}", *(aliases or {}).get(name, []), dest=name, default=argparse.SUPPRESS,
+                           help=help.replace("%", "%%"), **how)
+
+def add_run_control(t: argparse.ArgumentParser, methods: tuple[str, ...]):
+    "The options of a training command that are not settings: the recipe, the method, and how this run goes."
+    control = t.add_argument_group("run control (not settings)")
+    if len(methods) > 1: control.add_argument("--method", choices=methods, help=f"what to train (default: the recipe's method, else {methods[0]})")
+    control.add_argument("--config", metavar="RECIPE", help="a recipe: a YAML file of settings (see recipes/) or a bundled recipe's name; "
+                                                            "options given here override it")
+    control.add_argument("--preset", metavar="NAME", help="without --config: a bundled recipe by name ('tiny': tiny-<method>), 'none', or "
+                                                          "'auto' (default): tiny for the embedded model, none for another --base")
+    control.add_argument("--use-wandb", action="store_true", help="log to Weights & Biases (offline unless WANDB_API_KEY is set)")
+    control.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
+    control.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    control.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_validation_options(t.add_argument_group("data thresholds (a recipe's validation: mapping)"))
+    t.set_defaults(methods=methods)
+
+def training_options(methods: tuple[str, ...]):
+    "The `options` of a training command for `methods`: its settings, made from the configs' fields, and its run control."
+    def add(t: argparse.ArgumentParser):
+        add_config_options(t, {m: config_class(m) for m in methods}, tiny_recipes(methods), aliases={"reward_weights": ["--reward-weight"]})
+        add_run_control(t, methods)
+    return add
+
+def report_integrations(report_to: list[str], use_wandb: bool, output: str) -> list[str]:
+    "`report_to` plus wandb for `--use-wandb` (offline without an API key, its files beside the output)."
+    report_to = list(report_to)
+    if use_wandb:
         import importlib.util
         if importlib.util.find_spec("wandb") is None: raise UsageError("--use-wandb needs the wandb package: pip install wandb")
         os.environ.setdefault("WANDB_MODE", "online" if os.environ.get("WANDB_API_KEY") else "offline")
-        report_to.append("wandb")
+        if "wandb" not in report_to: report_to.append("wandb")
     if "wandb" in report_to: os.environ.setdefault("WANDB_DIR", str(Path(output).resolve().parent))   # not the current folder
-    return report_to or None
+    return report_to
 
-def run_config(make, config_class, args, method: str, **extra):
-    "The config `make` builds from the command line: the options given (None: not given), named after its fields."
-    import dataclasses
+def run_config(args):
+    "(method, config) of a training command: the config's defaults, then its recipe (`--config`, else `--preset`), then the options given; the output folder defaults to `outputs/<method>-<base name>`."
     from grpo_nb.report import model_name
-    output = args.output or f"outputs/{method}-{model_name(args.base)}"
-    given = {k: v for k, v in vars(args).items() if k not in _RUN_CONTROL and v is not None}
-    fields = {f.name for f in dataclasses.fields(config_class)}
-    if misplaced := [k for k in given if k not in fields]:
-        raise UsageError(f"grpo-nb {args.command}: --{misplaced[0].replace('_', '-')} does not apply to {method}")
+    command = f"grpo-nb {args.command}"
     try:
-        config = make(None if args.preset == "none" else args.preset, **{**given, "output": output, "report_to": report_integrations(args, output),
-                                                                         "validation": validation_config(args), **extra})
-    except ValueError as e: raise UsageError(f"grpo-nb {args.command}: {e}") from None
+        if args.config and args.preset: raise UsageError(f"{command}: give --config or --preset, not both")
+        path = find_recipe(args.config, getattr(args, "method", None)) if args.config else None
+        written = read_mapping(path) if path else {}
+        method = getattr(args, "method", None) or written.get("method") or args.methods[0]
+        if method not in args.methods: raise UsageError(f"{command}: {path} is a {method} recipe; {command} trains {' or '.join(args.methods)}")
+        options = {o.name: o for o in config_options(config_class(method))}
+        settings = {o.name for m in args.methods for o in config_options(config_class(m))}
+        given = {k: v for k, v in vars(args).items() if k in settings}
+        if misplaced := [k for k in given if k not in options]: raise UsageError(f"{command}: --{misplaced[0].replace('_', '-')} does not apply to {method}")
+        edits = {k: dict(v) for k, v in given.items() if options[k].kind.startswith("dict[")}   # change the recipe's (or default) mapping
+        given = {k: coerce(options[k], v) for k, v in given.items() if k not in edits}
+        recipe = str(path) if path else None if args.preset == "none" else (args.preset or "auto")
+        config = config_from_recipe(config_class(method), method, recipe, **given)
+        after = {**{k: None for k, v in given.items() if v is None},          # `--max-steps none`: back to none
+                 **{k: {**getattr(config, k), **v} for k, v in edits.items()}, "validation": validation_config(args, config.validation)}
+        if "output" not in given and "output" not in written: after["output"] = f"outputs/{method}-{model_name(config.base)}"
+        after["report_to"] = report_integrations(config.report_to, args.use_wandb, after.get("output", config.output))
+        config = dataclasses.replace(config, **after)
+    except ValueError as e: raise UsageError(f"{command}: {e}") from None
     if not Path(config.dataset).exists(): raise DataError(f"{config.dataset}: no such file")
-    return config
-
-def reward_weights(args) -> dict[str, float] | None:
-    "The default weights with `--reward-weight`s applied (None when none is given)."
-    from grpo_nb.grpo import default_reward_weights
-    if not args.reward_weight: return None
-    weights = {**default_reward_weights(args.reward_model), **dict(args.reward_weight)}
-    return {name: weight for name, weight in weights.items() if weight != 0}
+    return method, config
 
 def _number(value, spec: str) -> str:
     "`value` formatted by `spec`, or `n/a` when the run did not measure it."
     return "n/a" if value is None else format(value, spec)
 
 def cmd_train(args) -> int:
-    if args.method == "dpo":
-        from grpo_nb.dpo import DPOTrainingConfig, make_config, train_dpo
-        config = run_config(make_config, DPOTrainingConfig, args, "dpo")
+    method, config = run_config(args)
+    if method == "dpo":
+        from grpo_nb.dpo import train_dpo
         stats = train_dpo(config, overwrite=args.overwrite, resume=args.resume, progress=not args.no_progress)
         result = (f"train loss {_number(stats.first_train_loss, '.4f')} -> {_number(stats.last_train_loss, '.4f')}; held-out reward accuracy "
                   f"{_number(stats.eval_reward_accuracy, '.3f')}, margin {_number(stats.eval_reward_margin, '.3f')}")
     else:
-        from grpo_nb.grpo import GRPOTrainingConfig, make_grpo_config, train_grpo
-        if args.reward_model and not Path(args.reward_model).exists(): raise DataError(f"{args.reward_model}: no such reward model folder")
-        config = run_config(make_grpo_config, GRPOTrainingConfig, args, "grpo", reward_weights=reward_weights(args))
+        from grpo_nb.grpo import train_grpo
+        if config.reward_model and not Path(config.reward_model).exists(): raise DataError(f"{config.reward_model}: no such reward model folder")
         stats = train_grpo(config, overwrite=args.overwrite, resume=args.resume, progress=not args.no_progress)
         total = stats.rewards.get("total") or {}
         result = (f"total reward, first 10% of steps {_number(total.get('first_mean'), '.3f')} -> last 10% {_number(total.get('last_mean'), '.3f')} "
@@ -200,8 +254,8 @@ def cmd_train(args) -> int:
     return 0
 
 def cmd_train_reward(args) -> int:
-    from grpo_nb.reward import RewardTrainingConfig, make_reward_config, train_reward_model
-    config = run_config(make_reward_config, RewardTrainingConfig, args, "reward")
+    from grpo_nb.reward import train_reward_model
+    _, config = run_config(args)
     stats = train_reward_model(config, overwrite=args.overwrite, resume=args.resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")): return 0
     print(f"reward model: {config.output}")
@@ -215,11 +269,10 @@ def cmd_train_reward(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #83c32239
 def evaluation_config(args):
-    "The `EvaluationConfig` of `grpo-nb evaluate`'s options."
+    "The `EvaluationConfig` of `grpo-nb evaluate`'s options (its fields; see `add_config_options`)."
     from grpo_nb.evaluate import EvaluationConfig
-    try:
-        return EvaluationConfig(batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, n_resamples=args.resamples, seed=args.seed,
-                                length_tolerance=args.length_tolerance, verbosity_prompts=args.verbosity_prompts, validation=validation_config(args))
+    given = {o.name: getattr(args, o.name) for o in config_options(EvaluationConfig) if hasattr(args, o.name)}
+    try: return EvaluationConfig(**given, validation=validation_config(args))
     except ValueError as e: raise UsageError(f"grpo-nb evaluate: {e}") from None
 
 def _task_type(folder: Path) -> str | None:
@@ -249,32 +302,18 @@ def cmd_evaluate(args) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #45bc7cc3
-def _yaml(text: str, where: str):
-    "`text` read as YAML, or a one-line `UsageError` saying where it is not valid."
-    import yaml
-    try: return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UsageError(f"{where}{at}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__})") from None
-
 def report_parameters(args) -> dict:
-    "The parameters of `-f` and `-p` (values as YAML), before any is checked."
-    parameters = {}
-    if args.parameters_file:
-        path = Path(args.parameters_file)
-        if not path.is_file(): raise DataError(f"{path}: no such file")
-        try: text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e: raise DataError(f"{path}: unreadable ({e})") from None
-        loaded = _yaml(text, str(path)) or {}
-        if not isinstance(loaded, dict): raise UsageError(f"{path}: parameters must be a YAML mapping")
-        parameters.update(loaded)
-    for name, value in args.parameter or []: parameters[name] = _yaml(value, f"-p {name}")
+    "The parameters of `--config`, `-f` and `-p` (values as YAML), in that order of precedence from the lowest, before any is checked."
+    try:
+        parameters = {"recipe": str(find_recipe(args.config).resolve())} if args.config else {}   # the notebook runs in its own folder
+        if args.parameters_file: parameters.update(read_mapping(args.parameters_file, "parameters"))
+        for name, value in args.parameter or []: parameters[name] = parse_yaml(value, f"-p {name}")
+    except RecipeError as e: raise UsageError(str(e)) from None
     return parameters
 
 def cmd_report(args) -> int:
     from grpo_nb.report import check_parameters, run_report, ReportError
-    try: parameters = check_parameters(report_parameters(args), args.notebook)   # names only, never code: before anything runs
+    try: parameters = check_parameters(report_parameters(args), args.notebook)   # names and types only, never code: before anything runs
     except ReportError as e: raise UsageError(f"grpo-nb report: {e}") from None
     if "dataset" in parameters and not Path(str(parameters["dataset"])).exists(): raise DataError(f"{parameters['dataset']}: no such file")
     start = time.perf_counter()
@@ -283,6 +322,21 @@ def cmd_report(args) -> int:
     print(f"report: {report}")
     print(f"index:  {report.parent.parent / 'index.html'}")
     print(f"wall time: {time.perf_counter() - start:.0f} s")
+    return 0
+
+def options_table() -> str:
+    "Every setting of every training method as a Markdown table: its option, its default for each method (with the `tiny` recipe's value where it differs; — where the method has no such setting) and what it is."
+    classes = {m: config_class(m) for m in METHODS}
+    tiny = tiny_recipes(classes)
+    rows = ["| option | " + " | ".join(classes) + " | what it is |", "|---|" + "---|" * len(classes) + "---|"]
+    for name, per_method in method_options(classes).items():
+        defaults = default_text(per_method, tiny, output_default=True)
+        cells = [f"`--{name.replace('_', '-')}`", *(f"`{defaults[m]}`" if m in defaults else "—" for m in classes), setting_text(per_method)]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows)
+
+def cmd_options(args) -> int:
+    print(options_table())
     return 0
 
 # %% ../nbs/90_cli.ipynb #29e56df9
@@ -336,12 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Validate the data, train a LoRA adapter with TRL's DPOTrainer (--method dpo) or GRPOTrainer (--method grpo: "
                                         "answers sampled for the prompts, scored by reward functions), and write the adapter with its stats, logs, "
                                         "model card and samples.")
-    add_train_options(t)
+    t.options = training_options(("dpo", "grpo"))
     t.set_defaults(run=cmd_train)
     w = commands.add_parser("train-reward", help="train a reward model on preference pairs (for GRPO)",
                             description="Validate the data, train a LoRA reward model (a one-score head) with TRL's RewardTrainer, and write it "
                                         "with its held-out pairwise accuracy and every held-out pair's scores.")
-    add_run_options(w, "pairs")
+    w.options = training_options(("reward",))
     w.set_defaults(run=cmd_train_reward)
     e = commands.add_parser("evaluate", help="compare a base model and a tuned adapter, or score a reward model, on preference pairs",
                             description="With --adapter: preference accuracy (summed and per token) of base and tuned with 95% bootstrap intervals, "
@@ -357,15 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--output", help="write the evaluation as JSON here")
     e.add_argument("--json", action="store_true", help="print the evaluation as one JSON object instead of the summary")
     from grpo_nb.evaluate import EvaluationConfig   # numpy and the data module: no torch
-    defaults = EvaluationConfig()
-    e.add_argument("--batch-size", type=_positive(int), default=defaults.batch_size, help="pairs scored at once (%(default)s)")
-    e.add_argument("--max-new-tokens", type=_positive(int), default=defaults.max_new_tokens, help="length of the greedy answers (%(default)s)")
-    e.add_argument("--resamples", type=_positive(int), default=defaults.n_resamples, help="bootstrap resamples (%(default)s)")
-    e.add_argument("--seed", type=int, default=defaults.seed, help="bootstrap seed (%(default)s)")
-    e.add_argument("--length-tolerance", type=float, default=defaults.length_tolerance, metavar="X",
-                   help="length-matched pairs: each answer's words within this share of the other's (%(default)s)")
-    e.add_argument("--verbosity-prompts", type=_count, default=defaults.verbosity_prompts, metavar="N",
-                   help="held-out prompts answered by base and tuned for the verbosity drift, besides the sample prompts (%(default)s)")
+    add_config_options(e, {"evaluate": EvaluationConfig}, title="evaluation settings", aliases={"n_resamples": ["--resamples"]})
     e.add_argument("--allow-pickle", action="store_true", help="accept weights that are a pickled adapter_model.bin (it can run code: only if you trust it)")
     add_validation_options(e)
     e.set_defaults(run=cmd_evaluate)
@@ -374,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "and update reports/index.html.")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
     r.add_argument("-f", "--parameters-file", metavar="YAML", help="notebook parameters from a YAML file")
+    r.add_argument("--config", metavar="RECIPE", help="a recipe (a YAML file of settings, or a bundled recipe's name): the notebook's `recipe`")
     r.add_argument("--reports-dir", default="reports", help="where run folders go (default: %(default)s)")
     r.add_argument("--notebook", help="the notebook to run (default: nbs/11_training_run.ipynb)")
     r.add_argument("--kernel", default="python3", help="Jupyter kernel (default: %(default)s, this environment's Python)")
@@ -404,6 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--max-new-tokens", type=_positive(int), default=128, help="longest answer in tokens (%(default)s)")
     a.add_argument("--allow-pickle", action="store_true", help="accept a pickled adapter_model.bin")
     a.set_defaults(run=cmd_ask)
+    o = commands.add_parser("options", help="print every training setting with each method's default (a Markdown table)",
+                            description="Every setting of dpo, grpo and reward runs: its option, each method's default (and the tiny recipe's), "
+                                        "what it is. The keys of a recipe are the same names with underscores.")
+    o.set_defaults(run=cmd_options)
     return parser
 
 # %% ../nbs/90_cli.ipynb #cfca6a9e

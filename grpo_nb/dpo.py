@@ -4,15 +4,16 @@
 
 # %% ../nbs/04_dpo.ipynb #159c924a
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .runs import (PolicyRunConfig, TrainingError, TrainingStats, RunFolders, config_from_preset, trainer_arguments, run_training,
+from .runs import (PolicyRunConfig, TrainingError, TrainingStats, RunFolders, trainer_arguments, run_training,
                           write_adapter_artifacts)
+from .options import config_from_recipe, option
 
 # %% auto #0
-__all__ = ['DPO_LOSS_TYPES', 'PRESETS', 'DPOTrainingConfig', 'make_config', 'liger_available', 'dpo_arguments',
-           'with_pair_lengths', 'train_dpo']
+__all__ = ['DPO_LOSS_TYPES', 'DPOTrainingConfig', 'make_config', 'liger_available', 'dpo_arguments', 'with_pair_lengths',
+           'train_dpo']
 
 # %% ../nbs/04_dpo.ipynb #74d13726
 DPO_LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust", "bco_pair", "sppo_hard", "nca_pair", "aot", "aot_unpaired",
@@ -23,14 +24,15 @@ class DPOTrainingConfig(PolicyRunConfig):
     "Everything a DPO run depends on (`RunConfig`'s fields and DPO's); saved whole in `training_stats.json`."
     output: str = "outputs/dpo"
     gradient_accumulation: int = 8
-    beta: float = 0.1
-    loss_type: list[str] = field(default_factory=lambda: ["sigmoid"])   # one or more of DPO_LOSS_TYPES, summed with `loss_weights`
-    loss_weights: list[float] | None = None     # one weight per loss type; None: 1.0 each
-    ld_alpha: float | None = None               # LD-DPO: weight of the longer answer's tokens beyond the shorter's length; None: 1
-    max_length: int = 1024
-    precompute_ref_log_probs: bool = True       # one reference pass before training, not one per step (see "Speed options")
-    group_by_length: bool = False               # batches of pairs of similar length: less padding, but other batches
-    use_liger_kernel: bool = False              # Liger's Triton kernels (CUDA and the liger-kernel package)
+    beta: float = option(0.1, "β: how strongly the policy is held to the reference", range="(0, inf)", limit=100.0)
+    loss_type: list[str] = option(["sigmoid"], "TRL's DPO loss, or several summed with loss_weights (sigmoid_norm: per token; sft: the chosen answers' likelihood)",
+                                  choices=DPO_LOSS_TYPES)
+    loss_weights: list[float] | None = option(None, "one weight per loss_type; none: 1 each", limit=1000.0)
+    ld_alpha: float | None = option(None, "LD-DPO: weight of the longer answer's tokens past the shorter one's length; none: off (1)", range="[0, 1]")
+    max_length: int = option(1024, "longest prompt + answer in tokens", range="(0, inf)", limit=10**7)
+    precompute_ref_log_probs: bool = option(True, "the reference's log-probabilities in one pass before training, not one per step")
+    group_by_length: bool = option(False, "batches of pairs of similar length: less padding, but other batches")
+    use_liger_kernel: bool = option(False, "Liger's Triton kernels (a CUDA GPU and the liger-kernel package)")
 
     def __post_init__(self):
         if isinstance(self.loss_type, str): self.loss_type = [self.loss_type]   # one loss by name, as TRL takes it too
@@ -39,11 +41,8 @@ class DPOTrainingConfig(PolicyRunConfig):
         super().__post_init__()
 
     def problems(self) -> list[str]:
-        problems = super().problems() + [f"{name} must be positive, got {getattr(self, name)}" for name in ("beta", "max_length")
-                                         if getattr(self, name) <= 0]
+        problems = super().problems()
         if not self.loss_type: problems.append("loss_type needs at least one loss")
-        if unknown := [t for t in self.loss_type if t not in DPO_LOSS_TYPES]:
-            problems.append(f"unknown loss_type {unknown[0]!r} (one of {', '.join(DPO_LOSS_TYPES)})")
         if len(set(self.loss_type)) < len(self.loss_type): problems.append(f"loss_type names a loss twice: {self.loss_type}")
         if self.loss_weights is not None:
             if len(self.loss_weights) != len(self.loss_type):
@@ -51,18 +50,12 @@ class DPOTrainingConfig(PolicyRunConfig):
                                 f"{len(self.loss_type)} losses ({', '.join(self.loss_type)})")
             if any(w < 0 for w in self.loss_weights) or not any(w > 0 for w in self.loss_weights):
                 problems.append(f"loss_weights must be non-negative with at least one positive, got {self.loss_weights}")
-        if self.ld_alpha is not None and not 0 <= self.ld_alpha <= 1: problems.append(f"ld_alpha must be in [0, 1], got {self.ld_alpha}")
         return problems
 
 # %% ../nbs/04_dpo.ipynb #d0370360
-PRESETS = {
-    "tiny": dict(learning_rate=5e-4, beta=0.5, epochs=2.0, batch_size=4, gradient_accumulation=1, max_length=256,
-                 lora_r=16, lora_alpha=32, lora_dropout=0.0, save_steps=100),
-}
-
-def make_config(preset: str | None = "auto", **overrides) -> DPOTrainingConfig:
-    "A `DPOTrainingConfig` from a named preset and explicit overrides; `auto` means `tiny` for the embedded model, none otherwise."
-    return config_from_preset(DPOTrainingConfig, PRESETS, preset, **overrides)
+def make_config(recipe: str | None = "auto", **overrides) -> DPOTrainingConfig:
+    "A `DPOTrainingConfig` from a recipe (a YAML path or a bundled name; `auto`: `tiny-dpo` for the embedded model, none otherwise) and explicit overrides (None: not given)."
+    return config_from_recipe(DPOTrainingConfig, "dpo", recipe, **overrides)
 
 # %% ../nbs/04_dpo.ipynb #d45f44b9
 def liger_available() -> bool:

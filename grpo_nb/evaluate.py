@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from .data import ValidationConfig, answer_words, field_text, shortcut_hits, validate
 from .mongolian import mongolian_share
+from .options import check_config, option
 
 # %% auto #0
 __all__ = ['LENGTH_TOLERANCE', 'LENGTH_ALARM', 'YEAR_PENALTY', 'FACT_MODES', 'DPO_VIEW_COLUMNS', 'SUMMED_VIEW_COLUMNS', 'CURVES',
@@ -374,21 +375,18 @@ def compare_fact_accuracy(model, tokenizer, records, modes=FACT_MODES, max_new_t
 @dataclass
 class EvaluationConfig:
     "How an evaluation measures; each field is a `grpo-nb evaluate` option."
-    batch_size: int = 8                     # pairs scored at once
-    max_new_tokens: int = 64                # length cap of the greedy answers (samples and verbosity drift)
-    n_resamples: int = 2000                 # bootstrap resamples of every interval
-    seed: int = 0                           # bootstrap seed
-    length_tolerance: float = LENGTH_TOLERANCE   # length-matched: each answer's words within this share of the other's
-    verbosity_prompts: int = 16             # held-out prompts answered by base and tuned for the verbosity drift (0: only the sample prompts)
+    batch_size: int = option(8, "pairs scored at once", range="(0, inf)", limit=100_000)
+    max_new_tokens: int = option(64, "length of the greedy answers in tokens (sample prompts and verbosity drift)", range="(0, inf)", limit=100_000)
+    n_resamples: int = option(2000, "bootstrap resamples of every interval", range="(0, inf)", limit=10**7)
+    seed: int = option(0, "bootstrap seed", range="[0, inf)", limit=2**32 - 1)
+    length_tolerance: float = option(LENGTH_TOLERANCE, "length-matched pairs: each answer's words within this share of the other's", range="[0, 1)")
+    verbosity_prompts: int = option(16, "held-out prompts answered by base and tuned for the verbosity drift, besides the sample prompts",
+                                    range="[0, inf)", limit=100_000)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
 
     def __post_init__(self):
         if isinstance(self.validation, dict): self.validation = ValidationConfig(**self.validation)
-        problems = [f"{name} must be positive, got {getattr(self, name)}" for name in ("batch_size", "max_new_tokens", "n_resamples")
-                    if getattr(self, name) <= 0]
-        if not 0 <= self.length_tolerance < 1: problems.append(f"length_tolerance must be in [0, 1), got {self.length_tolerance}")
-        if self.verbosity_prompts < 0: problems.append(f"verbosity_prompts must not be negative, got {self.verbosity_prompts}")
-        if problems: raise ValueError("; ".join(problems))
+        check_config(self)
 
 DPO_VIEW_COLUMNS = {"length baseline": "length_baseline", "base": "normalised_base", "tuned": "normalised_tuned",
                     "tuned − base": "normalised_difference", "implicit reward": "implicit_reward"}

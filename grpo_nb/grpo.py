@@ -14,11 +14,12 @@ import numpy as np
 from .data import field_text, normalize_text
 from .evaluate import read_metrics
 from .reward import RewardModelReward, mongolian_reward, length_reward, repetition_penalty, fact_reward, grounding_reward
-from .runs import (PolicyRunConfig, TrainingError, TrainingStats, as_messages, config_from_preset, trainer_arguments,
+from .runs import (PolicyRunConfig, TrainingError, TrainingStats, as_messages, trainer_arguments,
                           run_training, write_adapter_artifacts)
+from .options import config_from_recipe, option
 
 # %% auto #0
-__all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'GROUNDED_REWARD_WEIGHTS', 'MIN_LOGGED_STEPS', 'PRESETS',
+__all__ = ['RULE_REWARDS', 'DEFAULT_REWARD_WEIGHTS', 'GROUNDED_REWARD_WEIGHTS', 'MIN_LOGGED_STEPS', 'GRPO_LOSS_TYPES',
            'GROUNDED_PASSAGES', 'GRPO_CURVES', 'ZERO_SPREAD_ALARM', 'default_reward_weights', 'GRPOTrainingConfig',
            'make_grpo_config', 'reward_functions', 'prompt_dataset', 'grounded_rewrite', 'RewardImprovement',
            'reward_improvement', 'GRPOTrainingStats', 'planned_steps', 'check_enough_steps', 'grpo_arguments',
@@ -36,44 +37,56 @@ def default_reward_weights(reward_model: str | None, grounded: bool = False) -> 
     weights = GROUNDED_REWARD_WEIGHTS if grounded else DEFAULT_REWARD_WEIGHTS
     return {k: w for k, w in weights.items() if k != "reward_model" or reward_model}
 
+GRPO_LOSS_TYPES = ("dapo", "dr_grpo", "grpo", "bnpo", "cispo", "sapo", "luspo", "vespo")   # TRL 1.16's `GRPOConfig.loss_type`
+
 @dataclass
 class GRPOTrainingConfig(PolicyRunConfig):
     "Everything a GRPO run depends on (`RunConfig`'s fields and GRPO's); saved whole in `training_stats.json`."
-    dataset: str = "data/mgl_history_grpo.jsonl"   # its train split's distinct prompts are the prompts
+    dataset: str = option("data/mgl_history_grpo.jsonl", "preference data: the distinct prompts of its train split are the prompts")
     output: str = "outputs/grpo"
     learning_rate: float = 1e-6
     lr_scheduler_type: str = "constant_with_warmup"
     warmup_ratio: float = 0.05
     epochs: float = 1.0
-    batch_size: int = 8                     # completions per device and step: a multiple of num_generations
+    batch_size: int = option(8, "sampled answers per device and step; × gradient_accumulation, a multiple of num_generations",
+                             range="(0, inf)", limit=100_000)
     lora_dropout: float = 0.05
-    reward_model: str | None = None         # folder written by `train_reward_model`
-    reward_weights: dict[str, float] | None = None  # reward function name → weight; None: `default_reward_weights`
-    length_min_words: int = 20              # see `length_score`
-    length_max_words: int = 80
-    num_generations: int = 8                # G: answers sampled per prompt
-    beta: float = 0.04                      # weight of the KL to the reference (0: no KL, no reference pass)
-    max_completion_length: int = 256        # tokens per sampled answer
-    temperature: float = 1.0
-    max_steps: int | None = None            # if set, overrides epochs
-    allow_pickle: bool = False              # accept a reward model whose weights are a pickle (adapter_model.bin): only one you trust
-    grounded: bool = False                  # each prompt is the RAG prompt: the question with its top retrieved passage(s)
+    reward_model: str | None = option(None, "reward model folder written by grpo-nb train-reward (adds reward_model, weight 0.3)")
+    reward_weights: dict[str, float] | None = option(None, "weight of each reward function (fact_reward, grounding_reward, mongolian_reward, length_reward, repetition_penalty, "
+                                                           "reward_model); 0 leaves one out; none: default_reward_weights (grounded or not)", limit=1000.0)
+    length_min_words: int = option(20, "length reward: the words an answer needs for the full reward (see `length_score`)", range="(0, inf)", limit=100_000)
+    length_max_words: int = option(80, "length reward: the most words before it falls", range="(0, inf)", limit=100_000)
+    num_generations: int = option(8, "answers sampled per prompt (a group)", range="[2, inf)", limit=1024)
+    num_generations_eval: int | None = option(None, "answers sampled per prompt in an evaluation; none: num_generations", range="[2, inf)", limit=1024)
+    beta: float = option(0.04, "weight of the KL term to the reference (0: no KL, no reference pass)", range="[0, inf)", limit=100.0)
+    max_completion_length: int = option(256, "tokens per sampled answer", range="(0, inf)", limit=10**6)
+    temperature: float = option(1.0, "sampling temperature", range="(0, inf)", limit=100.0)
+    max_steps: int | None = option(None, "optimizer steps, in place of epochs", range="(0, inf)", limit=10**9)
+    loss_type: str = option("dapo", "TRL's GRPO loss (dapo: per token over the batch, no length bias; dr_grpo: a constant normaliser; "
+                                    "grpo: per answer, a length bias)", choices=GRPO_LOSS_TYPES)
+    scale_rewards: str = option("group", "the advantages divided by the rewards' standard deviation in each group, over the batch, or not at all "
+                                         "(none: Dr. GRPO)", choices=("group", "batch", "none"))
+    epsilon: float = option(0.2, "clipping of the policy ratio: its lower bound is 1 − epsilon", range="(0, inf)", limit=100.0)
+    epsilon_high: float | None = option(None, "the upper bound 1 + epsilon_high (DAPO's clip-higher: 0.28); none: epsilon", range="(0, inf)", limit=100.0)
+    mask_truncated_completions: bool = option(False, "leave the answers cut at max_completion_length out of the loss (DAPO)")
+    multi_objective_aggregation: str = option("sum_then_normalize", "the weighted rewards summed, then normalised; or each normalised, then "
+                                                                   "summed (normalize_then_sum: GDPO)",
+                                              choices=("sum_then_normalize", "normalize_then_sum"))
+    grounded: bool = option(False, "each training prompt is the RAG prompt: the question with its top retrieved passage(s); see grpo_nb.rag")
+    allow_pickle: bool = option(False, "accept a reward model whose weights are a pickled adapter_model.bin (it can run code: only one you trust)")
     # logging_steps stays 1: every step in metrics.jsonl, which `reward_improvement` reads
 
     def __post_init__(self):
         if self.reward_weights is None: self.reward_weights = default_reward_weights(self.reward_model, self.grounded)
+        if isinstance(self.reward_weights, dict): self.reward_weights = {k: w for k, w in self.reward_weights.items() if w != 0}   # 0: left out
         super().__post_init__()
 
     def problems(self) -> list[str]:
-        problems = super().problems() + [f"{name} must be positive, got {getattr(self, name)}"
-                                         for name in ("max_completion_length", "temperature") if getattr(self, name) <= 0]
-        if self.max_steps is not None and self.max_steps <= 0: problems.append(f"max_steps must be positive, got {self.max_steps}")
-        elif self.max_steps is not None and self.max_steps // self.logging_steps < MIN_LOGGED_STEPS:
+        problems = super().problems()
+        if self.max_steps is not None and self.max_steps > 0 and self.logging_steps > 0 and self.max_steps // self.logging_steps < MIN_LOGGED_STEPS:
             problems.append(f"max_steps {self.max_steps} would log {self.max_steps // self.logging_steps} steps; comparing the rewards of the "
                             f"first and the last steps needs at least {MIN_LOGGED_STEPS}: raise --max-steps")
-        if self.beta < 0: problems.append(f"beta must not be negative, got {self.beta}")
-        if self.num_generations < 2: problems.append(f"num_generations must be at least 2 (a group), got {self.num_generations}")
-        elif (self.batch_size * self.gradient_accumulation) % self.num_generations:
+        if self.num_generations >= 2 and (self.batch_size * self.gradient_accumulation) % self.num_generations:
             problems.append(f"batch_size × gradient_accumulation ({self.batch_size * self.gradient_accumulation}) must be a multiple of num_generations ({self.num_generations})")
         if not self.reward_weights: problems.append("reward_weights names no reward function")
         unknown = [k for k in self.reward_weights if k not in RULE_REWARDS and k != "reward_model"]
@@ -82,14 +95,9 @@ class GRPOTrainingConfig(PolicyRunConfig):
         return problems
 
 # %% ../nbs/07_grpo.ipynb #d5e8d13b
-PRESETS = {
-    "tiny": dict(learning_rate=1e-3, beta=0.04, num_generations=4, batch_size=32, max_completion_length=64, max_steps=60,
-                 temperature=1.0, lora_r=16, lora_alpha=32, lora_dropout=0.0, save_steps=20, torch_threads=1),
-}
-
-def make_grpo_config(preset: str | None = "auto", **overrides) -> GRPOTrainingConfig:
-    "A `GRPOTrainingConfig` from a named preset (see `PRESETS`; `auto`: `tiny` for the embedded model) and explicit overrides."
-    return config_from_preset(GRPOTrainingConfig, PRESETS, preset, **overrides)
+def make_grpo_config(recipe: str | None = "auto", **overrides) -> GRPOTrainingConfig:
+    "A `GRPOTrainingConfig` from a recipe (a YAML path or a bundled name; `auto`: `tiny-grpo` for the embedded model, none otherwise) and explicit overrides (None: not given)."
+    return config_from_recipe(GRPOTrainingConfig, "grpo", recipe, **overrides)
 
 # %% ../nbs/07_grpo.ipynb #39bc2149
 def reward_functions(config: GRPOTrainingConfig) -> list:
@@ -162,8 +170,11 @@ def grpo_arguments(config: GRPOTrainingConfig, folders, progress: bool = True):
     "TRL's `GRPOConfig` for `config`."
     from trl import GRPOConfig
     return GRPOConfig(**trainer_arguments(config, folders, progress), max_steps=config.max_steps or -1,
-                      num_generations=config.num_generations, max_completion_length=config.max_completion_length,
-                      temperature=config.temperature, beta=config.beta, reward_weights=list(config.reward_weights.values()))
+                      num_generations=config.num_generations, num_generations_eval=config.num_generations_eval,
+                      max_completion_length=config.max_completion_length, temperature=config.temperature, beta=config.beta,
+                      reward_weights=list(config.reward_weights.values()), multi_objective_aggregation=config.multi_objective_aggregation,
+                      loss_type=config.loss_type, scale_rewards=config.scale_rewards, epsilon=config.epsilon, epsilon_high=config.epsilon_high,
+                      mask_truncated_completions=config.mask_truncated_completions)
 
 GRPO_CURVES = (("reward", None, "total reward"), ("frac_reward_zero_std", None, "groups with no reward spread"),
                ("entropy", None, "entropy of the answers"), ("kl", None, "KL to the reference"),

@@ -12,8 +12,9 @@ from .data import data_dir
 from .evaluate import correlation_text, html_table, verbosity_text, view_rows
 
 # %% auto #0
-__all__ = ['LENGTH_TABLE_NOTE', 'ReportError', 'training_notebook', 'model_name', 'run_id', 'notebook_parameters',
-           'check_parameters', 'render_html', 'length_control_html', 'stderr_to', 'run_report', 'write_index']
+__all__ = ['NOTEBOOK_PARAMETERS', 'REWARD_SHARED', 'LENGTH_TABLE_NOTE', 'ReportError', 'training_notebook', 'model_name',
+           'run_id', 'notebook_parameters', 'run_settings', 'parameters_cell', 'check_parameters', 'render_html',
+           'length_control_html', 'stderr_to', 'run_report', 'write_index']
 
 # %% ../nbs/10_report.ipynb #008d3b2e
 from .errors import GrpoNbError
@@ -46,8 +47,42 @@ def notebook_parameters(notebook=None) -> list[str]:
              for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
     return list(dict.fromkeys(names))
 
+NOTEBOOK_PARAMETERS = {   # the training notebook's own parameters: (default, what it is); every setting of its configs is one too
+    "method": ("dpo", '"dpo", or "grpo": a reward model first (unless reward_model names one), then GRPO'),
+    "recipe": ("auto", "a recipe (a YAML path or a bundled name); auto: tiny-<method> for the embedded model, none for another base"),
+    "dataset": ("../data/mgl_history_grpo.jsonl", "preference data (the notebook runs in nbs/)"),
+    "output": (None, "adapter folder; None: a temporary folder"),
+    "report_dir": (None, "set by `grpo-nb report`: where summary.json goes")}
+# the reward model a GRPO report trains has the policy's base, data, precision, seed and LoRA shape, and its own defaults otherwise
+REWARD_SHARED = ("base", "dataset", "dtype", "trust_remote_code", "seed", "lora_r", "lora_alpha")
+
+def _setting_options(method: str) -> dict[str, dict]:
+    "For each config the notebook builds for `method` (`dpo`; `grpo` and its `reward` model), the settings parameters may give it."
+    from grpo_nb.options import config_class, config_options
+    if method not in ("dpo", "grpo"): raise ReportError(f"method must be 'dpo' or 'grpo', got {method!r}")
+    policy = {o.name: o for o in config_options(config_class(method))}
+    reward = {o.name: o for o in config_options(config_class("reward")) if o.name not in policy} if method == "grpo" else {}
+    return {method: policy, **({"reward": reward} if reward else {})}
+
+def run_settings(parameters: dict) -> dict[str, dict]:
+    "The settings the training notebook gives each config it builds (see `_setting_options`), from `parameters` (its namespace): those given and not None, in the form their fields declare."
+    from grpo_nb.options import coerce
+    return {config: {name: coerce(o, parameters[name]) for name, o in options.items() if parameters.get(name) is not None}
+            for config, options in _setting_options(parameters.get("method", NOTEBOOK_PARAMETERS["method"][0])).items()}
+
+def parameters_cell() -> str:
+    "The source of the training notebook's `parameters` cell: its own parameters with their defaults, then every setting of the configs it builds, None."
+    from grpo_nb.options import METHODS, config_class, config_options
+    lines = ["# made by grpo_nb.report.parameters_cell: a test keeps this cell equal to it", *(f"{name} = {default!r}  # {what}"
+             for name, (default, what) in NOTEBOOK_PARAMETERS.items()),
+             "# the settings (see `grpo-nb options`); None: the recipe's value, else the config's default. For grpo, max_length and",
+             "# center_rewards_coefficient are the reward model's"]
+    names = dict.fromkeys(o.name for m in METHODS for o in config_options(config_class(m)) if o.name not in NOTEBOOK_PARAMETERS)
+    return "\n".join(lines + [f"{name} = None" for name in names])
+
 def check_parameters(parameters: dict, notebook=None) -> dict:
-    "`parameters` when every name is one the notebook declares (see `notebook_parameters`); else a one-line `ReportError` naming it."
+    "`parameters` when every name is one the notebook declares (see `notebook_parameters`), every setting is one of the method's with a value of its field's type, and the `recipe` can be used; with the settings in their fields' form, the recipe's absolute path and its method. Else a one-line `ReportError`."
+    from grpo_nb.options import RecipeError, coerce, config_class, find_recipe, read_mapping, recipe_settings, type_problem
     declared = notebook_parameters(notebook)
     for name in parameters:
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
@@ -56,7 +91,22 @@ def check_parameters(parameters: dict, notebook=None) -> dict:
             close = difflib.get_close_matches(name, declared, n=1)
             raise ReportError(f"unknown parameter {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                               + f"; the notebook's parameters are: {', '.join(declared)}")
-    return parameters
+    parameters = dict(parameters)
+    try:
+        if parameters.get("recipe") not in (None, "auto"):   # read now: the notebook runs in its own folder, and a bad recipe fails before it
+            path = find_recipe(str(parameters["recipe"]), parameters.get("method"))
+            written = read_mapping(path)
+            parameters.update(recipe=str(path.resolve()), method=parameters.get("method", written.get("method", NOTEBOOK_PARAMETERS["method"][0])))
+            recipe_settings(written, config_class(parameters["method"]), parameters["method"], str(path))
+        method = parameters.get("method", NOTEBOOK_PARAMETERS["method"][0])
+        options = {name: o for configs in _setting_options(method).values() for name, o in configs.items()}
+    except RecipeError as e: raise ReportError(str(e)) from None
+    if misplaced := [name for name in parameters if name not in NOTEBOOK_PARAMETERS and name not in options]:
+        raise ReportError(f"parameter {misplaced[0]!r} does not apply to method {method!r}")
+    settings = {name: coerce(options[name], value) for name, value in parameters.items() if name in options and value is not None}
+    if problems := [p for name, value in settings.items() if (p := type_problem(name, options[name].type, value))]:
+        raise ReportError(f"parameter {problems[0]}")
+    return {**parameters, **settings}
 
 # %% ../nbs/10_report.ipynb #25352c97
 def render_html(notebook_path, html_path, title: str) -> Path:

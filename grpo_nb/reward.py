@@ -13,16 +13,16 @@ from .data import DataError, validate
 from .evaluate import (Accuracy, EvaluationConfig, accuracy, correlation_text, distinct_2, length_correlation, preference_views,
                               views_text)
 from .mongolian import mongolian_share
-from .runs import (RunConfig, RunFolders, TrainingStats, as_messages, config_from_preset, model_card, run_training, save_model,
+from .runs import (RunConfig, RunFolders, TrainingStats, as_messages, model_card, run_training, save_model,
                           trainer_arguments)
+from .options import config_from_recipe, option
 
 # %% auto #0
-__all__ = ['FACT_REWARD_FLOOR', 'PRESETS', 'REWARD_VIEW_COLUMNS', 'completion_text', 'mongolian_reward', 'length_score',
-           'length_reward', 'repetition_penalty', 'fact_reward', 'prompt_passages', 'grounding_score',
-           'grounding_reward', 'RewardTrainingConfig', 'make_reward_config', 'RewardError', 'load_reward_base',
-           'reward_lora_config', 'load_reward_model', 'RewardModelReward', 'pair_rewards', 'RewardEvaluation',
-           'reward_evaluation', 'evaluate_reward_model', 'reward_arguments', 'RewardTrainingStats',
-           'train_reward_model']
+__all__ = ['FACT_REWARD_FLOOR', 'REWARD_VIEW_COLUMNS', 'completion_text', 'mongolian_reward', 'length_score', 'length_reward',
+           'repetition_penalty', 'fact_reward', 'prompt_passages', 'grounding_score', 'grounding_reward',
+           'RewardTrainingConfig', 'make_reward_config', 'RewardError', 'load_reward_base', 'reward_lora_config',
+           'load_reward_model', 'RewardModelReward', 'pair_rewards', 'RewardEvaluation', 'reward_evaluation',
+           'evaluate_reward_model', 'reward_arguments', 'RewardTrainingStats', 'train_reward_model']
 
 # %% ../nbs/06_reward.ipynb #73096df7
 def completion_text(completion) -> str:
@@ -92,17 +92,13 @@ class RewardTrainingConfig(RunConfig):
     epochs: float = 1.0
     batch_size: int = 8
     logging_steps: int = 5
-    max_length: int = 1024                  # longer pairs are left out by TRL
-    center_rewards_coefficient: float | None = 0.01
+    max_length: int = option(1024, "longest prompt + answer in tokens; TRL leaves longer pairs out", range="(0, inf)", limit=10**7)
+    center_rewards_coefficient: float | None = option(0.01, "weight of the penalty on the scores' squared mean (Eisenstein et al. 2023): scores near zero mean; none: off",
+                                                      range="[0, inf)", limit=100.0)
 
-    def problems(self) -> list[str]:
-        return super().problems() + ([f"max_length must be positive, got {self.max_length}"] if self.max_length <= 0 else [])
-
-PRESETS = {"tiny": dict(learning_rate=1e-3, epochs=3.0, batch_size=8, max_length=256, lora_dropout=0.0, save_steps=20, torch_threads=1)}
-
-def make_reward_config(preset: str | None = "auto", **overrides) -> RewardTrainingConfig:
-    "A `RewardTrainingConfig` from a named preset (see `PRESETS`) and explicit overrides."
-    return config_from_preset(RewardTrainingConfig, PRESETS, preset, **overrides)
+def make_reward_config(recipe: str | None = "auto", **overrides) -> RewardTrainingConfig:
+    "A `RewardTrainingConfig` from a recipe (a YAML path or a bundled name; `auto`: `tiny-reward` for the embedded model, none otherwise) and explicit overrides (None: not given)."
+    return config_from_recipe(RewardTrainingConfig, "reward", recipe, **overrides)
 
 # %% ../nbs/06_reward.ipynb #69008b40
 from .errors import GrpoNbError

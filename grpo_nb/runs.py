@@ -12,14 +12,16 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 from .data import ValidationConfig, load_preference_data
+from .model import DTYPES
+from .options import check_config, option, value_problems
 
 # %% auto #0
-__all__ = ['SAMPLE_PROMPTS', 'LIMITS', 'MARKERS', 'RIDING_COLUMNS', 'type_problem', 'RunConfig', 'PolicyRunConfig',
-           'config_from_preset', 'torch_threads', 'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats',
-           'library_versions', 'git_commit', 'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point',
-           'RunFolders', 'as_messages', 'to_conversational', 'prepare_dataset', 'load_prepared_dataset',
-           'sample_generations', 'model_card', 'save_model', 'write_adapter_artifacts', 'FinishedRun', 'quiet_progress',
-           'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite', 'run_training']
+__all__ = ['SAMPLE_PROMPTS', 'SCHEDULERS', 'MARKERS', 'RIDING_COLUMNS', 'RunConfig', 'PolicyRunConfig', 'torch_threads',
+           'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats', 'library_versions', 'git_commit',
+           'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point', 'RunFolders', 'as_messages',
+           'to_conversational', 'prepare_dataset', 'load_prepared_dataset', 'sample_generations', 'model_card',
+           'save_model', 'write_adapter_artifacts', 'FinishedRun', 'quiet_progress', 'trainer_arguments',
+           'check_lengths', 'evaluate_if_missing', 'check_finite', 'run_training']
 
 # %% ../nbs/03_runs.ipynb #2eba42e1
 SAMPLE_PROMPTS = (
@@ -29,61 +31,36 @@ SAMPLE_PROMPTS = (
     "Монголын нууц товчоо ямар бүтээл вэ?",
 )
 
-# the largest magnitude each numeric setting of any run may have (for the fields a config has); larger is a typo or an overflow
-LIMITS = {"learning_rate": 1.0, "epochs": 10_000, "batch_size": 100_000, "gradient_accumulation": 100_000, "lora_r": 65_536,
-          "lora_alpha": 1_000_000, "save_steps": 10**9, "logging_steps": 10**9, "torch_threads": 1024, "seed": 2**32 - 1,
-          "max_new_tokens": 100_000, "max_length": 10**7, "beta": 100.0, "loss_weights": 1000.0, "ld_alpha": 1.0,
-          "center_rewards_coefficient": 100.0, "reward_weights": 1000.0, "length_min_words": 100_000, "length_max_words": 100_000,
-          "num_generations": 1024, "max_completion_length": 10**6, "temperature": 100.0, "max_steps": 10**9}
-
-_KINDS = {"int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
-          "float": ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
-          "bool": ("true or false", lambda v: isinstance(v, bool)),
-          "str": ("a string", lambda v: isinstance(v, str)),
-          "list[str]": ("a list of strings", lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)),
-          "list[float]": ("a list of numbers", lambda v: isinstance(v, (list, tuple)) and all(_KINDS["float"][1](x) for x in v)),
-          "dict[str, float]": ("a mapping of names to numbers", lambda v: isinstance(v, dict) and all(isinstance(k, str) and _KINDS["float"][1](x) for k, x in v.items()))}
-
-def type_problem(name: str, annotation: str, value) -> str | None:
-    "Why `value` does not have the type `annotation` (a dataclass field's, as a string: `int`, `float | None`, `list[str]`, ...), or None."
-    kinds = [k.strip() for k in str(annotation).split("|")]
-    if value is None: return None if "None" in kinds else f"{name} must be given, got None"
-    known = [k for k in kinds if k in _KINDS]
-    if len(known) < len([k for k in kinds if k != "None"]) or any(_KINDS[k][1](value) for k in known): return None   # a type we do not judge
-    return f"{name} must be {' or '.join(_KINDS[k][0] for k in known)}{' or None' if 'None' in kinds else ''}, got {value!r}"
-
-def _numbers(value) -> list:
-    "The numbers in a setting: itself, a list's items or a mapping's values."
-    items = value if isinstance(value, (list, tuple)) else value.values() if isinstance(value, dict) else [value]
-    return [x for x in items if isinstance(x, (int, float)) and not isinstance(x, bool)]
+# transformers' learning-rate schedules that need no further arguments
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup", "inverse_sqrt")
 
 @dataclass
 class RunConfig:
     "What every training run depends on; a method's config adds its own fields. Saved whole in `training_stats.json`."
-    base: str | None = None                 # Hugging Face id or local path; None: the embedded default model
-    dataset: str = "data/mgl_history_grpo.jsonl"
-    output: str = "outputs/run"
-    learning_rate: float = 5e-6
-    lr_scheduler_type: str = "cosine"
-    warmup_ratio: float = 0.1
-    epochs: float = 2.0
-    batch_size: int = 4
-    gradient_accumulation: int = 1
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    target_modules: list[str] | None = None  # None: attention and MLP projections where the model has them
-    gradient_checkpointing: bool | None = None  # None: on with a GPU, off on CPU where it only costs time
-    torch_threads: int | None = None        # CPU threads for torch's operators during the run; None: torch's default
-    seed: int = 42
-    test_size: float = 0.1
-    save_steps: int = 50
-    logging_steps: int = 1
-    report_to: list[str] = field(default_factory=list)
-    dtype: str = "auto"
-    trust_remote_code: bool = False
-    validation: ValidationConfig = field(default_factory=ValidationConfig)
-    preset: str | None = None
+    base: str | None = option(None, "Hugging Face model id or local path; none: the embedded tiny Mongolian Llama, built on first use")
+    dataset: str = option("data/mgl_history_grpo.jsonl", "preference data: JSON Lines or a JSON array of prompt/chosen/rejected records")
+    output: str = option("outputs/run", "output folder")
+    learning_rate: float = option(5e-6, "peak learning rate", range="(0, inf)", limit=1.0)
+    lr_scheduler_type: str = option("cosine", "learning-rate schedule after the warm-up", choices=SCHEDULERS)
+    warmup_ratio: float = option(0.1, "share of the steps that warm the learning rate up", range="[0, 1)")
+    epochs: float = option(2.0, "passes over the train split", range="(0, inf)", limit=10_000)
+    batch_size: int = option(4, "pairs per device and step", range="(0, inf)", limit=100_000)
+    gradient_accumulation: int = option(1, "steps accumulated per optimizer update", range="(0, inf)", limit=100_000)
+    lora_r: int = option(16, "LoRA rank", range="(0, inf)", limit=65_536)
+    lora_alpha: int = option(32, "LoRA alpha (the adapter's scale is alpha / r)", range="(0, inf)", limit=1_000_000)
+    lora_dropout: float = option(0.1, "LoRA dropout", range="[0, 1)")
+    target_modules: list[str] | None = option(None, "the modules that get LoRA adapters; none: the attention and MLP projections the model has")
+    gradient_checkpointing: bool | None = option(None, "recompute activations in the backward pass (less memory, more time); none: on with a GPU, off on CPU, where it only costs time")
+    torch_threads: int | None = option(None, "CPU threads for torch's operators during the run; none: torch's default", range="(0, inf)", limit=1024)
+    seed: int = option(42, "seed of the data split, initialisation and order", range="[0, inf)", limit=2**32 - 1)
+    test_size: float = option(0.1, "held-out share of the pairs, split by prompt", range="(0, 1)")
+    save_steps: int = option(50, "checkpoint every N optimizer steps", range="(0, inf)", limit=10**9)
+    logging_steps: int = option(1, "log every N optimizer steps", range="(0, inf)", limit=10**9)
+    report_to: list[str] = option([], "Trainer integrations to log to (tensorboard, wandb, ...)")
+    dtype: str = option("auto", "weights' precision; auto: bf16 (or fp16) on a GPU, fp32 on CPU", choices=("auto", *DTYPES))
+    trust_remote_code: bool = option(False, "run the base model's own code from the Hub")
+    validation: ValidationConfig = field(default_factory=ValidationConfig)   # the data's thresholds (a recipe's `validation:`)
+    recipe: str | None = None               # the name of the recipe the settings started from (see `config_from_recipe`)
 
     def __post_init__(self):
         if isinstance(self.validation, dict):
@@ -91,9 +68,7 @@ class RunConfig:
             except TypeError as e: raise ValueError(f"validation: {e}") from None
         for f in fields(self):   # a path where a string is declared (`output=Path(...)`) is that string
             if isinstance(getattr(self, f.name), os.PathLike) and "str" in str(f.type): setattr(self, f.name, os.fspath(getattr(self, f.name)))
-        # types first: the value checks below compare numbers
-        if problems := [p for f in fields(self) if (p := type_problem(f.name, f.type, getattr(self, f.name)))]: raise ValueError("; ".join(problems))
-        if problems := self.problems(): raise ValueError("; ".join(problems))
+        check_config(self)
 
     def lora_config(self, model):
         "PEFT's `LoraConfig` of this run for `model` (see `grpo_nb.model.lora_config`)."
@@ -101,45 +76,22 @@ class RunConfig:
         return lora_config(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.target_modules)
 
     def problems(self) -> list[str]:
-        "What is wrong with the settings (empty when nothing is); a method's config extends it."
-        problems = []
-        for f in fields(self):   # every number finite, and within `LIMITS`
-            value, numbers = getattr(self, f.name), _numbers(getattr(self, f.name))
-            if any(isinstance(x, float) and not math.isfinite(x) for x in numbers): problems.append(f"{f.name} must be a finite number, got {value}")
-            elif f.name in LIMITS and any(abs(x) > LIMITS[f.name] for x in numbers):
-                problems.append(f"{f.name} must be at most {LIMITS[f.name]:,}, got {value}")
-        positive = ("learning_rate", "epochs", "batch_size", "gradient_accumulation", "lora_r", "lora_alpha", "save_steps", "logging_steps")
-        problems += [f"{name} must be positive, got {getattr(self, name)}" for name in positive if getattr(self, name) <= 0]
-        if not 0 <= self.lora_dropout < 1: problems.append(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
-        if not 0 <= self.warmup_ratio < 1: problems.append(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
-        if not 0 < self.test_size < 1: problems.append(f"test_size must be between 0 and 1, got {self.test_size}")
-        if self.torch_threads is not None and self.torch_threads <= 0: problems.append(f"torch_threads must be positive, got {self.torch_threads}")
-        if self.seed < 0: problems.append(f"seed must not be negative, got {self.seed}")
-        return problems
+        "What is wrong with the settings (empty when nothing is): each value by its field's metadata; a method's config adds the checks that involve several fields."
+        return value_problems(self)
 
 @dataclass
 class PolicyRunConfig(RunConfig):
     "A run that trains the policy's adapter (DPO, GRPO): it may load the base in 4 bits and answers `sample_prompts` at the end."
-    load_in_4bit: bool = False
-    score_answers_only: bool = True         # TRL's LM head on the answer tokens only, on CPU too (see `answers_only_lm_head`)
-    sample_prompts: list[str] = field(default_factory=lambda: list(SAMPLE_PROMPTS))
-    max_new_tokens: int = 64
-
-    def problems(self) -> list[str]:
-        return super().problems() + ([f"max_new_tokens must be positive, got {self.max_new_tokens}"] if self.max_new_tokens <= 0 else [])
+    load_in_4bit: bool = option(False, "QLoRA: load the base in 4 bits (a CUDA GPU and bitsandbytes)")
+    score_answers_only: bool = option(True, "TRL's LM head on the answer tokens only, on CPU too (see `answers_only_lm_head`)")
+    sample_prompts: list[str] = option(list(SAMPLE_PROMPTS), "prompts answered by base and tuned in sample_generations.jsonl")
+    max_new_tokens: int = option(64, "length of the sample answers in tokens", range="(0, inf)", limit=100_000)
 
     def policy_loader(self):
         "`run_training`'s `load_model` for this run's base; fails at once, before any work, when 4-bit loading cannot work here."
         from grpo_nb.model import load_model_and_tokenizer, qlora_config, resolve_dtype
         if self.load_in_4bit: qlora_config(resolve_dtype(self.dtype))
         return lambda: load_model_and_tokenizer(self.base, self.dtype, self.load_in_4bit, self.trust_remote_code)
-
-def config_from_preset(config_class, presets: dict, preset: str | None = "auto", **overrides):
-    "A `config_class` from a named preset of `presets` and explicit overrides (None ignored); `auto` means `tiny` for the embedded model, none otherwise."
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if preset == "auto": preset = "tiny" if overrides.get("base") is None else None
-    if preset is not None and preset not in presets: raise ValueError(f"unknown preset {preset!r} (one of {', '.join(presets)})")
-    return config_class(**{**presets.get(preset, {}), **overrides, "preset": preset})
 
 @contextmanager
 def torch_threads(threads: int | None):

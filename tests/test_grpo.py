@@ -130,7 +130,8 @@ def test_cli_train_reward_then_train_grpo(runs, tmp_path):
     assert stats["global_step"] == 4 and stats["config"]["num_generations"] == 4
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--method", "grpo", "--loss-type", "ipo"], "--loss-type does not apply to grpo"),
+    (["train", "--method", "grpo", "--ld-alpha", "0.5"], "--ld-alpha does not apply to grpo"),
+    (["train", "--method", "grpo", "--loss-type", "ipo"], "unknown loss_type 'ipo'"),
     (["train", "--method", "grpo", "--max-length", "128"], "--max-length does not apply to grpo"),
     (["train", "--method", "grpo", "--reward-weight", "bleu=1"], "unknown reward function 'bleu'"),
     (["train", "--method", "grpo", "--reward-weight", "length_reward"], "NAME=WEIGHT"),
