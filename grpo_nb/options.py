@@ -109,7 +109,9 @@ def check_config(config):
     if problems: raise ValueError("; ".join(problems))
 
 # %% ../nbs/02b_options.ipynb #0c7bcd4f
-class RecipeError(ValueError):
+from .errors import GrpoNbError
+
+class RecipeError(GrpoNbError, ValueError):
     "A recipe or parameters file that cannot be used; the message is one line."
 
 METHODS = {"dpo": "grpo_nb.dpo.DPOTrainingConfig", "grpo": "grpo_nb.grpo.GRPOTrainingConfig", "reward": "grpo_nb.reward.RewardTrainingConfig"}
