@@ -2,82 +2,14 @@
 uninterrupted run; a second run on the same output is refused; bad input is one line and exit 2, before any work,
 leaving nothing behind; pickled adapters are refused everywhere.
 
-Every command runs `grpo_nb.cli.main` in a child forked from one "zygote" process that imported torch, transformers,
-TRL and grpo_nb once (no torch operation runs in it, so forking is safe): each run then costs its work, not 15 s of
-imports. A child can be made to die by SIGKILL at a precise point: `GRPO_NB_CRASH_AT` names a crash point of grpo_nb
-(`final-save`, `publish-replaced`, `published`, `merge-save`), and the zygote adds two of the trainer's own moments,
-after logging step N (during training) and while writing checkpoint N (its weights written, its `trainer_state.json`
-not yet)."""
-import fcntl, json, os, shutil, signal, stat, subprocess, sys, time
+Every command runs `grpo_nb.cli.main` in a child forked from one "zygote" process (conftest's `grpo_nb_cli`), which can
+make it die by SIGKILL at a precise point: `GRPO_NB_CRASH_AT` names a crash point of grpo_nb (`final-save`,
+`publish-replaced`, `published`, `merge-save`), and the zygote adds two of the trainer's own moments, after logging
+step N (during training) and while writing checkpoint N (its weights written, its `trainer_state.json` not yet)."""
+import fcntl, json, os, shutil, signal, stat
 from pathlib import Path
 import pytest
 from conftest import ROOT
-
-ZYGOTE = r'''
-import json, os, signal, sys
-from pathlib import Path
-import grpo_nb.cli, grpo_nb.dpo, grpo_nb.grpo, grpo_nb.inference, grpo_nb.runs
-from trl import DPOTrainer, GRPOTrainer
-from transformers.trainer_callback import TrainerState
-
-def die(): os.kill(os.getpid(), signal.SIGKILL)
-
-def child(job):
-    os.environ.update(job["env"])
-    for name, path in (("stdout", job["stdout"]), ("stderr", job["stderr"])):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(fd, 1 if name == "stdout" else 2); os.close(fd)
-    if (last_step := job.get("kill_after_step")) is not None:   # during training: just after step N's loss is logged
-        logged = grpo_nb.runs.MetricsLogger.on_log
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            logged(self, args, state, control, logs=logs, **kwargs)
-            if state.global_step >= last_step and logs and "loss" in logs: die()
-        grpo_nb.runs.MetricsLogger.on_log = on_log
-    if (torn := job.get("kill_in_checkpoint")) is not None:   # weights, optimizer and RNG of checkpoint N written, its state not
-        save = TrainerState.save_to_json
-        def save_to_json(self, path):
-            if Path(path).parent.name == f"checkpoint-{torn}": die()
-            save(self, path)
-        TrainerState.save_to_json = save_to_json
-    try: code = grpo_nb.cli.main(job["argv"])
-    except SystemExit as e: code = e.code if isinstance(e.code, int) else 1
-    sys.stdout.flush(); sys.stderr.flush()
-    os._exit(code)
-
-print(json.dumps({"ready": True}), flush=True)
-for line in sys.stdin:
-    job = json.loads(line)
-    pid = os.fork()
-    if pid == 0: child(job)
-    _, status = os.waitpid(pid, 0)
-    print(json.dumps({"rc": os.waitstatus_to_exitcode(status)}), flush=True)
-'''
-
-class Result:
-    def __init__(self, rc, stdout, stderr, seconds): self.returncode, self.stdout, self.stderr, self.seconds = rc, stdout, stderr, seconds
-    def __repr__(self): return f"rc={self.returncode} stderr={self.stderr[-2000:]!r}"
-
-@pytest.fixture(scope="module")
-def grpo_nb_cli(tmp_path_factory):
-    "run(*args, env={}, kill_after_step=None, kill_in_checkpoint=None) -> Result: `grpo-nb ARGS` in a child of the zygote."
-    logs = tmp_path_factory.mktemp("zygote")
-    env = {**os.environ, "GRPO_NB_DEBUG": "", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env.pop("GRPO_NB_CRASH_AT", None)
-    zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert json.loads(zygote.stdout.readline()) == {"ready": True}
-    count = 0
-
-    def run(*args, env=None, **kill):
-        nonlocal count
-        count += 1
-        out, err = logs / f"{count}.out", logs / f"{count}.err"
-        start = time.time()
-        zygote.stdin.write(json.dumps({"argv": [str(a) for a in args], "env": env or {}, "stdout": str(out), "stderr": str(err), **kill}) + "\n")
-        zygote.stdin.flush()
-        rc = json.loads(zygote.stdout.readline())["rc"]
-        return Result(rc, out.read_text(), err.read_text(), time.time() - start)
-    yield run
-    zygote.stdin.close(); zygote.wait(timeout=60)
 
 SMALL_TRAINING = ["--epochs", "1", "--batch-size", "4", "--save-steps", "2", "--max-length", "128", "--lora-r", "4", "--lora-alpha", "8",
                   "--seed", "7", "--no-progress"]

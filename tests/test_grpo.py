@@ -1,5 +1,5 @@
 "The done-when of GRPO, through `grpo-nb report -p method grpo` with the embedded default on the bundled data: a reward model whose held-out pairwise accuracy stays well above the length baseline where length cannot help (the pairs whose true answer is the shorter one, and the minimal edits; measured 0.69-0.77 on each, asserted >= 0.6), a GRPO run whose total reward rises by more than its standard error, both in under 15 minutes, and a report that shows it; artifacts that reload; the CLI's commands; resume and overwrite."
-import json, os, re, signal, subprocess, sys, textwrap, time
+import json, os, re, signal, subprocess, time
 from pathlib import Path
 import pytest
 from conftest import ROOT, CLI
@@ -10,17 +10,12 @@ def cli(*args, timeout=1200):
     return subprocess.run([str(CLI), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "GRPO_NB_DEBUG": ""})
 
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory):
-    "The report of a GRPO run with the `tiny` presets: (run folder, reward stats, GRPO stats, wall seconds of the whole report)."
+@pytest.fixture(scope="module")
+def runs(grpo_report):
+    "The report of a GRPO run with the `tiny` presets (shared, see conftest): (run folder, reward stats, GRPO stats, wall seconds of the whole report)."
     from grpo_nb.reward import RewardTrainingStats
     from grpo_nb.grpo import GRPOTrainingStats
-    reports = tmp_path_factory.mktemp("reports")
-    start = time.time()
-    out = cli("report", "-p", "method", "grpo", "--reports-dir", reports)
-    seconds = time.time() - start
-    assert out.returncode == 0, out.stderr[-3000:]
-    folder = Path(re.search(r"report: (\S+)", out.stdout).group(1)).parent
+    folder, seconds = grpo_report
     return (folder, RewardTrainingStats.load(folder / "adapter-reward/training_stats.json"),
             GRPOTrainingStats.load(folder / "adapter/training_stats.json"), seconds)
 
@@ -116,19 +111,6 @@ def test_grpo_artifacts_reload_with_peft(runs):
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     assert model.generate(**ids, max_new_tokens=8, do_sample=False).shape[1] > ids["input_ids"].shape[1]
 
-def test_cli_train_reward_then_train_grpo(runs, tmp_path):
-    reward = cli("train-reward", "--dataset", DATA, "--output", tmp_path / "reward", "--epochs", "0.3", "--no-progress")
-    assert reward.returncode == 0, reward.stderr[-2000:]
-    assert re.search(r"held-out pairwise accuracy \d\.\d{3} over \d+ pairs", reward.stdout)
-    grpo = cli("train", "--method", "grpo", "--dataset", DATA, "--output", tmp_path / "grpo", "--reward-model", tmp_path / "reward",
-               "--reward-weight", "repetition_penalty=0", "--reward-weight", "reward_model=0.5", "--max-steps", "4",
-               "--batch-size", "8", "--num-generations", "4", "--max-completion-length", "16", "--no-progress")
-    assert grpo.returncode == 0, grpo.stderr[-2000:]
-    assert "total reward, first 10% of steps" in grpo.stdout
-    stats = json.loads((tmp_path / "grpo/training_stats.json").read_text(encoding="utf-8"))
-    assert stats["config"]["reward_weights"] == {"mongolian_reward": 1.0, "length_reward": 1.0, "reward_model": 0.5}
-    assert stats["global_step"] == 4 and stats["config"]["num_generations"] == 4
-
 @pytest.mark.parametrize("args, message", [
     (["train", "--method", "grpo", "--ld-alpha", "0.5"], "--ld-alpha does not apply to grpo"),
     (["train", "--method", "grpo", "--loss-type", "ipo"], "unknown loss_type 'ipo'"),
@@ -142,17 +124,17 @@ def test_cli_train_reward_then_train_grpo(runs, tmp_path):
     (["train-reward", "--learning-rate", "-1"], "must be positive"),
     (["train-reward", "--beta", "0.1"], "unrecognized arguments"),
 ])
-def test_bad_options_are_one_line_exit_2(tmp_path, args, message):
-    out = cli(*args, "--output", tmp_path / "out")
+def test_bad_options_are_one_line_exit_2(grpo_nb_cli, tmp_path, args, message):
+    out = grpo_nb_cli(*args, "--output", tmp_path / "out")
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.work").exists()
 
-def test_existing_output_needs_overwrite_and_bad_reward_model_is_one_line(runs, tmp_path):
+def test_existing_output_needs_overwrite_and_bad_reward_model_is_one_line(grpo_nb_cli, runs, tmp_path):
     root, _, _, _ = runs
-    out = cli("train", "--method", "grpo", "--output", root / "adapter", "--reward-model", root / "adapter-reward")
+    out = grpo_nb_cli("train", "--method", "grpo", "--output", root / "adapter", "--reward-model", root / "adapter-reward")
     assert out.returncode == 2 and "--overwrite" in out.stderr
-    out = cli("train", "--method", "grpo", "--output", tmp_path / "out", "--reward-model", root / "adapter")
+    out = grpo_nb_cli("train", "--method", "grpo", "--output", tmp_path / "out", "--reward-model", root / "adapter")
     assert out.returncode == 2 and "not a reward model" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.work").exists()
 
@@ -163,35 +145,9 @@ def test_help_documents_grpo_options():
         assert option in out.stdout, option
     assert "--max-length" in cli("train-reward", "--help").stdout
 
-SMALL_RUN = textwrap.dedent("""
-    import sys
-    from grpo_nb.grpo import make_grpo_config, train_grpo
-    config = make_grpo_config(dataset=sys.argv[1], output=sys.argv[2], max_steps=12, save_steps=2, batch_size=8, num_generations=4,
-                              max_completion_length=16, max_new_tokens=8)
-    print(train_grpo(config, resume=sys.argv[3] == "resume", progress=False).global_step)
-""")
-
-def test_resume_after_kill_9_logs_each_step_once(tmp_path):
-    output = tmp_path / "killed"
-    run = lambda mode: [sys.executable, "-c", SMALL_RUN, DATA, str(output), mode]
-    proc = subprocess.Popen(run("fresh"), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = output.with_name("killed.work") / "checkpoints" / "checkpoint-4"
-    deadline = time.time() + 300
-    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline: time.sleep(0.2)
-    assert proc.poll() is None, "training finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL); proc.wait()
-    assert not output.exists(), "a killed run must leave no half-written output"
-    resumed = subprocess.run(run("resume"), cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert resumed.stdout.split()[-1] == "12"
-    metrics = [json.loads(l) for l in (output / "training_logs/metrics.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [m["step"] for m in metrics if "reward" in m] == list(range(1, 13))
-    assert "resuming from checkpoint-" in (output / "training_logs/training.log").read_text(encoding="utf-8")
-    assert not output.with_name("killed.work").exists()
-
 @pytest.fixture(scope="module")
 def tiny_reward(tmp_path_factory):
-    "A reward model trained by `grpo-nb train-reward` on 36 bundled pairs (a few seconds), and a pair file with length-reversed pairs."
+    "A reward model trained by `grpo-nb train-reward` on 36 bundled pairs (a few seconds; it also rewards the small GRPO run), and a pair file with length-reversed pairs."
     folder = tmp_path_factory.mktemp("tiny-reward")
     lines = [l for l in (ROOT / "data/mgl_history_grpo.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
     records = [json.loads(l) for l in lines if json.loads(l).get("kind") != "mixed_language"]
@@ -205,6 +161,42 @@ def tiny_reward(tmp_path_factory):
     swapped = [{**r, "chosen": r["rejected"], "rejected": r["chosen"], "kind": "swapped"} for r in longer]
     (folder / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in originals + swapped), encoding="utf-8")
     return folder, out.stdout
+
+SMALL_GRPO = ["--method", "grpo", "--dataset", DATA, "--reward-weight", "repetition_penalty=0", "--reward-weight", "reward_model=0.5",
+              "--max-steps", "12", "--save-steps", "2", "--batch-size", "8", "--num-generations", "4", "--max-completion-length", "16",
+              "--no-progress"]
+
+@pytest.fixture(scope="module")
+def cli_grpo(tiny_reward, tmp_path_factory):
+    """A small GRPO run of `grpo-nb train` rewarded by the tiny reward model, killed by SIGKILL once it writes checkpoint 4, then
+    resumed: (output, whether the output existed after the kill, the resumed run's CompletedProcess)."""
+    folder, _ = tiny_reward
+    output = tmp_path_factory.mktemp("grpo") / "killed"
+    args = ["train", *SMALL_GRPO, "--reward-model", folder / "reward", "--output", output]
+    proc = subprocess.Popen([str(CLI), *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = output.with_name("killed.work") / "checkpoints" / "checkpoint-4"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline: time.sleep(0.2)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL); proc.wait()
+    return output, output.exists(), cli(*args, "--resume")
+
+def test_cli_train_grpo_with_the_reward_model_and_weights(cli_grpo):
+    output, _, resumed = cli_grpo
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "total reward, first 10% of steps" in resumed.stdout
+    stats = json.loads((output / "training_stats.json").read_text(encoding="utf-8"))
+    assert stats["config"]["reward_weights"] == {"mongolian_reward": 1.0, "length_reward": 1.0, "reward_model": 0.5}
+    assert stats["global_step"] == 12 and stats["config"]["num_generations"] == 4
+
+def test_resume_after_kill_9_logs_each_step_once(cli_grpo):
+    output, published_when_killed, resumed = cli_grpo
+    assert not published_when_killed, "a killed run must leave no half-written output"
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    metrics = [json.loads(l) for l in (output / "training_logs/metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [m["step"] for m in metrics if "reward" in m] == list(range(1, 13))
+    assert "resuming from checkpoint-" in (output / "training_logs/training.log").read_text(encoding="utf-8")
+    assert not output.with_name("killed.work").exists()
 
 def test_train_reward_prints_the_length_views(tiny_reward):
     _, stdout = tiny_reward
@@ -242,8 +234,8 @@ def test_evaluate_reward_model_on_any_pair_file(tiny_reward, tmp_path):
     (["--adapter", "R"], "a reward model, not a policy adapter"),
     (["--reward-model", "R", "--length-tolerance", "1.5"], "length_tolerance"),
 ])
-def test_evaluate_bad_input_is_one_line(tiny_reward, args, message):
+def test_evaluate_bad_input_is_one_line(grpo_nb_cli, tiny_reward, args, message):
     folder, _ = tiny_reward
-    out = cli("evaluate", *[str(folder / "reward") if a == "R" else a for a in args])
+    out = grpo_nb_cli("evaluate", *[str(folder / "reward") if a == "R" else a for a in args])
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -19,9 +19,9 @@ def test_merged_model_gives_the_same_greedy_answer(run_cli, trained, tmp_path):
     again = run_cli("merge", "--adapter", trained[0], "--output", tmp_path / "merged")
     assert again.returncode == 2 and "--overwrite" in again.stderr
 
-def test_pickled_adapter_is_refused(run_cli, trained, tmp_path):
+def test_pickled_adapter_is_refused(grpo_nb_cli, trained, tmp_path):
     pickled = tmp_path / "pickled"
     shutil.copytree(trained[0], pickled)
     (pickled / "adapter_model.safetensors").rename(pickled / "adapter_model.bin")
-    out = run_cli("generate", "--adapter", pickled, QUESTION)
+    out = grpo_nb_cli("generate", "--adapter", pickled, QUESTION)
     assert out.returncode == 2 and "pickle" in out.stderr and len(out.stderr.strip().splitlines()) == 1

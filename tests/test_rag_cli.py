@@ -10,7 +10,7 @@ def test_ask_answers_with_sources(run_cli, trained):
     assert cited and set(cited) <= known, out.stdout
     assert "Хариулт:" in out.stdout and "Эх сурвалж" in out.stdout
 
-def test_ask_rejects_bad_input_in_one_line(run_cli, tmp_path):
+def test_ask_rejects_bad_input_in_one_line(grpo_nb_cli, tmp_path):
     for args in (("ask", "   "), ("ask", "асуулт", "--adapter", tmp_path / "missing"), ("ask", "асуулт", "--k", "0")):
-        out = run_cli(*args)
+        out = grpo_nb_cli(*args)
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr, out.stderr

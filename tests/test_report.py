@@ -103,10 +103,13 @@ def test_failing_run_writes_partial_report_and_exits_nonzero(tmp_path, run_cli):
     assert json.loads((folder / "run.json").read_text())["status"] == "failed"
     assert ">failed<" in (tmp_path / "index.html").read_text(encoding="utf-8")
 
+@pytest.mark.train
 def test_papermill_cli_runs_the_same_notebook(tmp_path):
+    "papermill's own command line, on the 8 demo pairs (the `report` fixture runs the notebook on the bundled data)."
     papermill = Path(sys.executable).with_name("papermill")
     out = subprocess.run([str(papermill), "nbs/11_training_run.ipynb", str(tmp_path / "run.ipynb"), "-p", "epochs", "1",
-                          "-p", "output", str(tmp_path / "adapter"), "--cwd", "nbs", "-k", "python3"],
+                          "-p", "dataset", "../data/demo_grpo_dataset.jsonl", "-p", "output", str(tmp_path / "adapter"), "--cwd", "nbs", "-k", "python3"],
                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert json.loads((tmp_path / "adapter/training_stats.json").read_text())["config"]["epochs"] == 1
+    stats = json.loads((tmp_path / "adapter/training_stats.json").read_text())
+    assert stats["config"]["epochs"] == 1 and stats["dataset"]["accepted"] == 8

@@ -26,8 +26,8 @@ def small_dataset(tmp_path_factory):
     (["--ld-alpha", "1.5"], "ld_alpha must be in [0, 1]"),
     (["--near-duplicate-ratio", "2"], "must be between 0 and 1"),
 ])
-def test_bad_values_are_one_line_exit_2(run_cli, tmp_path, args, message):
-    out = run_cli("train", "--output", tmp_path / "out", *args)
+def test_bad_values_are_one_line_exit_2(grpo_nb_cli, tmp_path, args, message):
+    out = grpo_nb_cli("train", "--output", tmp_path / "out", *args)
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
@@ -39,19 +39,31 @@ def test_help_documents_every_option(run_cli):
                    "--near-duplicate-ratio"]:
         assert option in out.stdout
 
-def test_existing_output_needs_overwrite(run_cli, tmp_path, small_dataset):
+def test_existing_output_needs_overwrite(grpo_nb_cli, tmp_path, small_dataset):
     (tmp_path / "out").mkdir()
-    out = run_cli("train", "--dataset", small_dataset, "--output", tmp_path / "out", *SMALL)
+    out = grpo_nb_cli("train", "--dataset", small_dataset, "--output", tmp_path / "out", *SMALL)
     assert out.returncode == 2 and "--overwrite" in out.stderr
 
 def train_command(dataset, output, *extra):
     return [str(CLI), "train", "--dataset", str(dataset), "--output", str(output), "--epochs", "2", "--batch-size", "2",
             "--save-steps", "4", "--seed", "7", *SMALL, *extra]
 
-def test_resume_after_kill_9_ends_at_the_same_step(tmp_path, small_dataset):
-    reference = subprocess.run(train_command(small_dataset, tmp_path / "ref"), capture_output=True, text=True, cwd=ROOT)
-    assert reference.returncode == 0, reference.stderr[-2000:]
-    expected = json.loads((tmp_path / "ref/training_stats.json").read_text())["global_step"]
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory, small_dataset):
+    "An uninterrupted small run with `--use-wandb` (W&B offline, which changes no step): (output, CompletedProcess)."
+    output = tmp_path_factory.mktemp("small") / "wb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    return output, subprocess.run(train_command(small_dataset, output, "--use-wandb"), capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
+
+def test_use_wandb_works_offline(small_run):
+    output, out = small_run
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert list((output.parent / "wandb").glob("offline-run-*")), "an offline W&B run was recorded beside the output"
+
+def test_resume_after_kill_9_ends_at_the_same_step(tmp_path, small_dataset, small_run):
+    reference, out = small_run
+    assert out.returncode == 0, out.stderr[-2000:]
+    expected = json.loads((reference / "training_stats.json").read_text())["global_step"]
 
     output = tmp_path / "killed"
     proc = subprocess.Popen(train_command(small_dataset, output), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -71,6 +83,7 @@ def test_resume_after_kill_9_ends_at_the_same_step(tmp_path, small_dataset):
     assert steps == sorted(set(steps)), "each step is logged once"
     assert not output.with_name("killed.work").exists()
 
+@pytest.mark.train
 def test_accelerate_launch_trains_data_parallel_on_2_processes(tmp_path, small_dataset):
     accelerate = Path(sys.executable).with_name("accelerate")
     # `--multi_gpu` makes accelerate start the processes with torchrun; with no GPU they join a gloo group on the CPU
@@ -82,10 +95,3 @@ def test_accelerate_launch_trains_data_parallel_on_2_processes(tmp_path, small_d
     assert stats["global_step"] == 2 * math.ceil(stats["dataset"]["train"] / (2 * 2)), "each step takes a batch of 2 on each of 2 processes"
     assert out.stdout.count("adapter:") == 1, "only the main process reports"
     assert (tmp_path / "ddp/adapter_model.safetensors").exists()
-
-def test_use_wandb_works_offline(tmp_path, small_dataset):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-    out = subprocess.run(train_command(small_dataset, tmp_path / "wb", "--use-wandb"), capture_output=True, text=True, cwd=ROOT,
-                         env=env, timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert list((tmp_path / "wandb").glob("offline-run-*")), "an offline W&B run was recorded beside the output"

@@ -1,6 +1,5 @@
 "The done-when of DPO training: the embedded default on the bundled data, trained by `grpo-nb train` with its defaults."
 import json, math
-from conftest import ROOT
 
 def test_trains_within_10_minutes_and_learns(trained):
     output, seconds, _ = trained
@@ -39,12 +38,9 @@ def test_adapter_reloads_with_peft_and_generates(trained):
     generated = model.generate(**ids, max_new_tokens=12, do_sample=False)
     assert generated.shape[1] > ids["input_ids"].shape[1]
 
-def test_evaluate_cli_shows_what_the_adapter_learned_where_length_cannot_help(trained, tmp_path):
-    from conftest import CLI
-    import subprocess
+def test_evaluate_cli_shows_what_the_adapter_learned_where_length_cannot_help(grpo_nb_cli, trained, tmp_path):
     output, _, _ = trained
-    out = subprocess.run([str(CLI), "evaluate", "--adapter", str(output), "--output", str(tmp_path / "eval.json")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=900)
+    out = grpo_nb_cli("evaluate", "--adapter", output, "--output", tmp_path / "eval.json")
     assert out.returncode == 0, out.stderr[-3000:]
     evaluation = json.loads((tmp_path / "eval.json").read_text())
     views = evaluation["preference"]["views"]
@@ -62,19 +58,17 @@ def test_evaluate_cli_shows_what_the_adapter_learned_where_length_cannot_help(tr
     share = lambda who: sum(g[f"{who}_quality"]["mongolian_share"] for g in evaluation["generations"]) / len(evaluation["generations"])
     assert share("tuned") >= share("base") - 0.02, "tuned answers are at least as Mongolian as the base's"
 
-def test_evaluate_cli_works_on_any_preference_file(trained, tmp_path):
-    from conftest import CLI
-    import subprocess
+def test_evaluate_cli_works_on_any_preference_file(grpo_nb_cli, trained, tmp_path):
     output, _, _ = trained
-    out = subprocess.run([str(CLI), "evaluate", "--adapter", str(output), "--dataset", "data/demo_grpo_dataset.jsonl", "--output",
-                          str(tmp_path / "demo.json"), "--resamples", "200"], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    out = grpo_nb_cli("evaluate", "--adapter", output, "--dataset", "data/demo_grpo_dataset.jsonl", "--output", tmp_path / "demo.json",
+                      "--resamples", "200")
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads((tmp_path / "demo.json").read_text())["pairs"] == 8
     assert "normalised" in out.stdout and "tuned - base" in out.stdout
-    as_json = subprocess.run([str(CLI), "evaluate", "--adapter", str(output), "--dataset", "data/demo_grpo_dataset.jsonl", "--json",
-                              "--resamples", "200", "--verbosity-prompts", "0"], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    as_json = grpo_nb_cli("evaluate", "--adapter", output, "--dataset", "data/demo_grpo_dataset.jsonl", "--json", "--resamples", "200",
+                          "--verbosity-prompts", "0")
     assert as_json.returncode == 0, as_json.stderr[-3000:]
     printed = json.loads(as_json.stdout)
     assert printed["pairs"] == 8 and printed["verbosity"]["heldout_prompts"] == 0
-    missing = subprocess.run([str(CLI), "evaluate", "--adapter", str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
+    missing = grpo_nb_cli("evaluate", "--adapter", tmp_path / "nope")
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
