@@ -64,7 +64,7 @@ def test_grpo_total_reward_rises_by_more_than_its_standard_error(runs):
           f"last 10% {improvement.last_mean:.3f}, difference {improvement.difference:+.3f} ± {improvement.standard_error:.3f}")
     assert improvement.difference > improvement.standard_error
     assert grpo.method == "grpo" and grpo.rewards["total"] == improvement._asdict()
-    assert set(grpo.rewards) == {"total", "mongolian_reward", "length_reward", "repetition_penalty", "reward_model"}
+    assert set(grpo.rewards) == {"total", "fact_reward", "mongolian_reward", "length_reward", "repetition_penalty", "reward_model"}
 
 def test_report_shows_the_reward_model_and_the_reward_rise(runs):
     root, reward, grpo, _ = runs
@@ -186,7 +186,7 @@ def test_cli_train_grpo_with_the_reward_model_and_weights(cli_grpo):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "total reward, first 10% of steps" in resumed.stdout
     stats = json.loads((output / "training_stats.json").read_text(encoding="utf-8"))
-    assert stats["config"]["reward_weights"] == {"mongolian_reward": 1.0, "length_reward": 1.0, "reward_model": 0.5}
+    assert stats["config"]["reward_weights"] == {"fact_reward": 1.0, "mongolian_reward": 1.0, "length_reward": 1.0, "reward_model": 0.5}
     assert stats["global_step"] == 12 and stats["config"]["num_generations"] == 4
 
 def test_resume_after_kill_9_logs_each_step_once(cli_grpo):
