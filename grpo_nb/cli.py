@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, os, sys, time
 from pathlib import Path
-from .data import DataError, ValidationConfig, validate
+from .data import DataError, ValidationConfig, data_file, validate
 
 # %% auto #0
 __all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'validation_config', 'cmd_validate', 'add_run_options',
@@ -163,7 +163,7 @@ def run_config(make, config_class, args, method: str, **extra):
         config = make(None if args.preset == "none" else args.preset, **{**given, "output": output, "report_to": report_integrations(args, output),
                                                                          "validation": validation_config(args), **extra})
     except ValueError as e: raise UsageError(f"grpo-nb {args.command}: {e}") from None
-    if not Path(config.dataset).exists(): raise DataError(f"{config.dataset}: no such file")
+    if not data_file(config.dataset).exists(): raise DataError(f"{config.dataset}: no such file")
     return config
 
 def reward_weights(args) -> dict[str, float] | None:
@@ -274,7 +274,7 @@ def cmd_report(args) -> int:
     from grpo_nb.report import check_parameters, run_report, ReportError
     try: parameters = check_parameters(report_parameters(args), args.notebook)   # names only, never code: before anything runs
     except ReportError as e: raise UsageError(f"grpo-nb report: {e}") from None
-    if "dataset" in parameters and not Path(str(parameters["dataset"])).exists(): raise DataError(f"{parameters['dataset']}: no such file")
+    if "dataset" in parameters and not data_file(str(parameters["dataset"])).exists(): raise DataError(f"{parameters['dataset']}: no such file")
     start = time.perf_counter()
     try: report = run_report(parameters, args.reports_dir, args.notebook, args.kernel)
     except ReportError as e: raise UsageError(str(e)) from None

@@ -8,7 +8,7 @@ import ast, difflib, html, json, keyword, os, re, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .data import data_dir
+from .data import bundled, data_file
 from .evaluate import correlation_text, html_table, verbosity_text, view_rows
 
 # %% auto #0
@@ -20,8 +20,8 @@ class ReportError(Exception):
     "A run whose notebook failed; the message is one line, and the partial report is written."
 
 def training_notebook() -> Path:
-    "The parameterised training notebook: `nbs/11_training_run.ipynb` of the checkout."
-    return data_dir().parent / "nbs" / "11_training_run.ipynb"
+    "The parameterised training notebook, shipped with the package: `nbs/11_training_run.ipynb` (see `bundled`)."
+    return bundled("nbs", "11_training_run.ipynb")
 
 def model_name(base=None) -> str:
     "The short name of `base` for run and output folders: the last part of its id or path; `tiny-mn-llama` for the embedded model."
@@ -99,9 +99,9 @@ def stderr_to(path):
 
 # %% ../nbs/10_report.ipynb #6cdd65f9
 def _absolute_paths(parameters: dict) -> dict:
-    "Paths the user gave relative to the current folder, made absolute (the notebook runs in `nbs/`)."
-    return {k: str(Path(v).resolve()) if k in ("dataset", "base", "output") and isinstance(v, str) and Path(v).exists() else v
-            for k, v in parameters.items()}
+    "Paths the user gave relative to the current folder, made absolute (the notebook runs in its run's folder)."
+    given = {k: data_file(v) if k == "dataset" else Path(v) for k, v in parameters.items() if k in ("dataset", "base", "output") and isinstance(v, str)}
+    return {**parameters, **{k: str(path.resolve()) for k, path in given.items() if path.exists()}}
 
 def run_report(parameters: dict | None = None, reports_dir="reports", notebook=None, kernel_name: str = "python3") -> Path:
     "Execute the training notebook with `parameters` into `reports/<run-id>/`, render `report.html`, update the index; returns the report's path."
@@ -115,7 +115,7 @@ def run_report(parameters: dict | None = None, reports_dir="reports", notebook=N
     error = None
     try:
         with stderr_to(folder / "kernel.log"):
-            pm.execute_notebook(str(notebook), str(folder / "run.ipynb"), parameters=parameters, cwd=str(notebook.parent),
+            pm.execute_notebook(str(notebook), str(folder / "run.ipynb"), parameters=parameters, cwd=str(folder),
                                 kernel_name=kernel_name, progress_bar=False)
     except pm.PapermillExecutionError as e:
         error = f"{e.ename}: {(str(e.evalue).strip().splitlines() or [''])[0]} (cell {e.exec_count})"
