@@ -1,5 +1,10 @@
 from configparser import ConfigParser
-import setuptools, shlex
+from pathlib import Path
+import setuptools, shlex, warnings
+
+# An editable install of this flat layout (grpo_nb/ beside setup.py) goes through setuptools' import finder, which says
+# so in an information-only warning that pip shows at every `make setup`; it asks nothing of us, so it is not shown
+warnings.filterwarnings("ignore", message="Editable installation", category=UserWarning)
 
 # note: all settings are in settings.ini; edit there, not here
 config = ConfigParser(delimiters=['='])
@@ -27,6 +32,14 @@ package_data = dict()
 pkg_data = cfg.get('package_data', None)
 if pkg_data:
     package_data[cfg['lib_name']] =  pkg_data.split() # split as multiple files might be listed
+# The checkout's data/ and training notebook ship inside the package, as grpo_nb/bundled/data/... and
+# grpo_nb/bundled/nbs/11_training_run.ipynb, where grpo_nb.data.bundled finds them; git keeps the one copy, at the top level.
+# setuptools ships data files by package: each bundled folder is one, mapped to the checkout's folder.
+bundled = {folder.as_posix(): ['*'] for folder in [Path('data'), *Path('data').rglob('*')]
+           if folder.is_dir() and not any(part.startswith('.') for part in folder.parts)}   # not .ipynb_checkpoints
+bundled['nbs'] = ['11_training_run.ipynb']
+bundled_packages = {f"{cfg['lib_path']}.bundled.{folder.replace('/', '.')}": folder for folder in bundled}
+package_data.update({package: bundled[folder] for package, folder in bundled_packages.items()})
 # Add package data to setup_cfg for setuptools.setup(..., **setup_cfg)
 setup_cfg['package_data'] = package_data
 
@@ -39,7 +52,8 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]],
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
+    packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']) + list(bundled_packages),
+    package_dir = bundled_packages,
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },

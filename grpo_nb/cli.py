@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, dataclasses, json, os, sys, time
 from pathlib import Path
-from .data import DataError, ValidationConfig, validate
+from .data import DataError, ValidationConfig, data_file, validate
 from .options import (METHODS, RecipeError, coerce, config_class, config_from_recipe, config_options, find_recipe, parse_yaml,
                               read_mapping)
 
@@ -227,7 +227,7 @@ def run_config(args):
         after["report_to"] = report_integrations(config.report_to, args.use_wandb, after.get("output", config.output))
         config = dataclasses.replace(config, **after)
     except ValueError as e: raise UsageError(f"{command}: {e}") from None
-    if not Path(config.dataset).exists(): raise DataError(f"{config.dataset}: no such file")
+    if not data_file(config.dataset).exists(): raise DataError(f"{config.dataset}: no such file")
     return method, config
 
 def _number(value, spec: str) -> str:
@@ -315,7 +315,7 @@ def cmd_report(args) -> int:
     from grpo_nb.report import check_parameters, run_report, ReportError
     try: parameters = check_parameters(report_parameters(args), args.notebook)   # names and types only, never code: before anything runs
     except ReportError as e: raise UsageError(f"grpo-nb report: {e}") from None
-    if "dataset" in parameters and not Path(str(parameters["dataset"])).exists(): raise DataError(f"{parameters['dataset']}: no such file")
+    if "dataset" in parameters and not data_file(str(parameters["dataset"])).exists(): raise DataError(f"{parameters['dataset']}: no such file")
     start = time.perf_counter()
     try: report = run_report(parameters, args.reports_dir, args.notebook, args.kernel)
     except ReportError as e: raise UsageError(str(e)) from None

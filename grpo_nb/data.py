@@ -8,17 +8,36 @@ import json, math, os, random, re, unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from difflib import SequenceMatcher
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
 from .mongolian import detect_mongolian
 
 # %% auto #0
-__all__ = ['FIELDS', 'SHORTCUTS', 'SHORTCUT_LIMIT', 'NEAR_PROMPT', 'DataError', 'RawRecord', 'read_records', 'ValidationConfig',
-           'RecordError', 'normal_words', 'normalize_text', 'content_words', 'field_text', 'check_record',
-           'answer_words', 'sentence_count', 'digit_count', 'shortcut_hits', 'shortcut_baselines', 'Rejection',
-           'ValidationReport', 'json_shape', 'merge_shapes', 'validate', 'prompt_overlap', 'question_groups',
-           'split_by_question', 'load_preference_data', 'data_dir', 'load_corpus', 'load_retrieval_questions']
+__all__ = ['FIELDS', 'SHORTCUTS', 'SHORTCUT_LIMIT', 'NEAR_PROMPT', 'bundled', 'data_dir', 'data_file', 'DataError', 'RawRecord',
+           'read_records', 'ValidationConfig', 'RecordError', 'normal_words', 'normalize_text', 'content_words',
+           'field_text', 'check_record', 'answer_words', 'sentence_count', 'digit_count', 'shortcut_hits',
+           'shortcut_baselines', 'Rejection', 'ValidationReport', 'json_shape', 'merge_shapes', 'validate',
+           'prompt_overlap', 'question_groups', 'split_by_question', 'load_preference_data', 'load_corpus',
+           'load_retrieval_questions']
+
+# %% ../nbs/01_data.ipynb #6c263cf9
+def bundled(*parts) -> Path:
+    "A file shipped with the package, by its path in the checkout (`data`, `nbs/11_training_run.ipynb`): the installed copy in `grpo_nb/bundled/`, else the checkout's own."
+    package = Path(resources.files("grpo_nb"))   # a folder on disk: the package installs unzipped (zip_safe=False)
+    return (package / "bundled" if (package / "bundled").is_dir() else package.parent).joinpath(*parts)
+
+def data_dir() -> Path:
+    "The data folder: the one `GRPO_NB_DATA` names, else the bundled `data/`."
+    return Path(os.environ.get("GRPO_NB_DATA") or bundled("data"))
+
+def data_file(path) -> Path:
+    "`path` as given when it exists; a relative `data/...` path that is missing here is that file of `data_dir()`, when there is one."
+    path = Path(path)
+    if path.exists() or path.is_absolute() or path.parts[:1] != ("data",): return path
+    found = data_dir().joinpath(*path.parts[1:])
+    return found if found.exists() else path
 
 # %% ../nbs/01_data.ipynb #658dbaa8
 from .errors import GrpoNbError
@@ -76,9 +95,9 @@ def _json_array_records(text: str) -> Iterator[RawRecord]:
 
 # %% ../nbs/01_data.ipynb #cd304f4f
 def read_records(source) -> Iterator[RawRecord]:
-    "Raw records of `source`: a path to JSON Lines or a JSON array, a `datasets.Dataset`, or a list of dicts."
+    "Raw records of `source`: a path to JSON Lines or a JSON array (see `data_file`), a `datasets.Dataset`, or a list of dicts."
     if isinstance(source, (str, Path)):
-        data = _read_bytes(Path(source))
+        data = _read_bytes(data_file(source))
         if data.lstrip()[:1] == b"[":
             try:
                 text = data.decode("utf-8")
@@ -380,11 +399,6 @@ def load_preference_data(source, config: ValidationConfig | None = None, test_si
     return split_by_question(report.accepted, test_size, seed), report
 
 # %% ../nbs/01_data.ipynb #e9e48899
-def data_dir() -> Path:
-    "The bundled data folder: `GRPO_NB_DATA` if set, else `data/` of the checkout the package runs from."
-    import grpo_nb
-    return Path(os.environ.get("GRPO_NB_DATA") or Path(grpo_nb.__file__).resolve().parents[1] / "data")
-
 def _jsonl_objects(path: Path) -> list[tuple[int, dict]]:
     records = []
     for raw in read_records(path):

@@ -15,7 +15,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, 
 from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, BitsAndBytesConfig, LlamaConfig,
                           LlamaForCausalLM, PreTrainedTokenizerFast)
 
-from .data import data_dir, load_corpus
+from .data import data_dir, data_file, load_corpus
 
 # %% auto #0
 __all__ = ['DTYPES', 'DEFAULT_CHAT_TEMPLATE', 'ROLE_TOKENS', 'SPECIAL_TOKENS', 'BUILD_RECIPE', 'PROJECTIONS', 'ADAPTER_CLASSES',
@@ -77,12 +77,12 @@ def prepare_tokenizer(tokenizer):
 
 # %% ../nbs/02_model.ipynb #482bdef2
 def default_corpus_path() -> Path:
-    "The repository's corpus of Mongolian passages: `data/corpus/passages.jsonl` of the bundled data."
+    "The bundled corpus of Mongolian passages: `corpus/passages.jsonl` of `data_dir()`."
     return data_dir()/"corpus"/"passages.jsonl"
 
 def corpus_paths(corpus=None) -> list[Path]:
-    "The corpus files of `corpus`: a path, a list of paths, or None for `default_corpus_path()`."
-    return [default_corpus_path()] if corpus is None else [Path(corpus)] if isinstance(corpus, (str, Path)) else [Path(p) for p in corpus]
+    "The corpus files of `corpus`: a path, a list of paths (each through `data_file`), or None for `default_corpus_path()`."
+    return [default_corpus_path()] if corpus is None else [data_file(corpus)] if isinstance(corpus, (str, Path)) else [data_file(p) for p in corpus]
 
 def read_corpus(corpus=None) -> list[dict]:
     "The passages of the JSON Lines files of `corpus`, in order, checked by `load_corpus` (any length)."

@@ -8,7 +8,7 @@ import ast, difflib, html, json, keyword, os, re, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .data import data_dir
+from .data import bundled, data_file
 from .evaluate import correlation_text, html_table, verbosity_text, view_rows
 
 # %% auto #0
@@ -23,8 +23,8 @@ class ReportError(GrpoNbError):
     "A run whose notebook failed; the message is one line, and the partial report is written."
 
 def training_notebook() -> Path:
-    "The parameterised training notebook: `nbs/11_training_run.ipynb` of the checkout."
-    return data_dir().parent / "nbs" / "11_training_run.ipynb"
+    "The parameterised training notebook, shipped with the package: `nbs/11_training_run.ipynb` (see `bundled`)."
+    return bundled("nbs", "11_training_run.ipynb")
 
 def model_name(base=None) -> str:
     "The short name of `base` for run and output folders: the last part of its id or path; `tiny-mn-llama` for the embedded model."
@@ -50,7 +50,7 @@ def notebook_parameters(notebook=None) -> list[str]:
 NOTEBOOK_PARAMETERS = {   # the training notebook's own parameters: (default, what it is); every setting of its configs is one too
     "method": ("dpo", '"dpo", or "grpo": a reward model first (unless reward_model names one), then GRPO'),
     "recipe": ("auto", "a recipe (a YAML path or a bundled name); auto: tiny-<method> for the embedded model, none for another base"),
-    "dataset": ("../data/mgl_history_grpo.jsonl", "preference data (the notebook runs in nbs/)"),
+    "dataset": ("data/mgl_history_grpo.jsonl", "preference data; a data/... path missing here is the bundled file"),
     "output": (None, "adapter folder; None: a temporary folder"),
     "report_dir": (None, "set by `grpo-nb report`: where summary.json goes")}
 # the reward model a GRPO report trains has the policy's base, data, precision, seed and LoRA shape, and its own defaults otherwise
@@ -151,9 +151,9 @@ def stderr_to(path):
 
 # %% ../nbs/10_report.ipynb #6cdd65f9
 def _absolute_paths(parameters: dict) -> dict:
-    "Paths the user gave relative to the current folder, made absolute (the notebook runs in `nbs/`)."
-    return {k: str(Path(v).resolve()) if k in ("dataset", "base", "output") and isinstance(v, str) and Path(v).exists() else v
-            for k, v in parameters.items()}
+    "Paths the user gave relative to the current folder, made absolute (the notebook runs in its run's folder)."
+    given = {k: data_file(v) if k == "dataset" else Path(v) for k, v in parameters.items() if k in ("dataset", "base", "output") and isinstance(v, str)}
+    return {**parameters, **{k: str(path.resolve()) for k, path in given.items() if path.exists()}}
 
 def run_report(parameters: dict | None = None, reports_dir="reports", notebook=None, kernel_name: str = "python3") -> Path:
     "Execute the training notebook with `parameters` into `reports/<run-id>/`, render `report.html`, update the index; returns the report's path."
@@ -167,7 +167,7 @@ def run_report(parameters: dict | None = None, reports_dir="reports", notebook=N
     error = None
     try:
         with stderr_to(folder / "kernel.log"):
-            pm.execute_notebook(str(notebook), str(folder / "run.ipynb"), parameters=parameters, cwd=str(notebook.parent),
+            pm.execute_notebook(str(notebook), str(folder / "run.ipynb"), parameters=parameters, cwd=str(folder),
                                 kernel_name=kernel_name, progress_bar=False)
     except pm.PapermillExecutionError as e:
         error = f"{e.ename}: {(str(e.evalue).strip().splitlines() or [''])[0]} (cell {e.exec_count})"
