@@ -33,11 +33,12 @@ pkg_data = cfg.get('package_data', None)
 if pkg_data:
     package_data[cfg['lib_name']] =  pkg_data.split() # split as multiple files might be listed
 # The checkout's data/ and training notebook ship inside the package, as grpo_nb/bundled/data/... and
-# grpo_nb/bundled/nbs/11_training_run.ipynb, where grpo_nb.data.bundled finds them; git keeps the one copy, at the top level.
+# grpo_nb/bundled/nbs/11_training_run.ipynb (and recipes/ as grpo_nb/bundled/recipes/), where grpo_nb.data.bundled finds them; git keeps the one copy, at the top level.
 # setuptools ships data files by package: each bundled folder is one, mapped to the checkout's folder.
 bundled = {folder.as_posix(): ['*'] for folder in [Path('data'), *Path('data').rglob('*')]
            if folder.is_dir() and not any(part.startswith('.') for part in folder.parts)}   # not .ipynb_checkpoints
 bundled['nbs'] = ['11_training_run.ipynb']
+bundled['recipes'] = ['*.yaml']
 bundled_packages = {f"{cfg['lib_path']}.bundled.{folder.replace('/', '.')}": folder for folder in bundled}
 package_data.update({package: bundled[folder] for package, folder in bundled_packages.items()})
 # Add package data to setup_cfg for setuptools.setup(..., **setup_cfg)

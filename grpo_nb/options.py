@@ -123,10 +123,9 @@ def config_class(method: str):
     return getattr(importlib.import_module(module), name)
 
 def recipes_dir() -> Path:
-    "The bundled recipes: `recipes/` of the checkout the package runs from, else the copy installed inside the package (a wheel)."
-    import grpo_nb
-    package = Path(grpo_nb.__file__).resolve().parent
-    return package.parent / "recipes" if (package.parent / "recipes").is_dir() else package / "recipes"
+    "The bundled recipes: `recipes/` of the checkout, or its copy inside an installed wheel (`grpo_nb.data.bundled`, the one resolver)."
+    from grpo_nb.data import bundled
+    return bundled("recipes")
 
 def recipe_names() -> list[str]: return sorted(p.stem for p in recipes_dir().glob("*.yaml"))
 

@@ -9,6 +9,7 @@ from grpo_nb.report import notebook_parameters, training_notebook
 from conftest import ROOT
 
 NOTEBOOK = "nbs/11_training_run.ipynb"
+RECIPES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "recipes").glob("*.yaml"))
 DATA = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "data").rglob("*")
               if p.is_file() and not any(part.startswith(".") for part in p.relative_to(ROOT).parts))
 
@@ -25,6 +26,8 @@ def test_every_default_path_is_the_bundled_file(elsewhere):
             *(f"data/corpus/{name}" for name in QUESTION_SETS.values())} <= set(DATA)
     assert data_dir() == bundled("data") and default_corpus_path() == data_dir() / "corpus" / "passages.jsonl"
     assert training_notebook() == bundled(NOTEBOOK) and "dataset" in notebook_parameters()
+    from grpo_nb.options import recipe_path
+    assert recipe_path("tiny-dpo") == bundled("recipes/tiny-dpo.yaml") and recipe_path("tiny-dpo").is_file()
     assert data_file("data/mgl_history_grpo.jsonl") == data_dir() / "mgl_history_grpo.jsonl"
 
 def test_the_bundled_files_load_from_any_folder(elsewhere):
@@ -49,12 +52,12 @@ def test_grpo_nb_data_overrides_and_a_data_folder_here_comes_first(elsewhere, mo
     assert data_file("data/missing.jsonl") == Path("data/missing.jsonl"), "found nowhere: the path as given, for the error"
 
 def test_the_wheel_carries_the_data_and_the_notebook(tmp_path):
-    "The sdist builds the wheel; the wheel holds every data file and the notebook byte for byte (the embedded model's key hashes the corpus)."
+    "The sdist builds the wheel; the wheel holds every data file, the notebook and the recipes byte for byte (the embedded model's key hashes the corpus)."
     pytest.importorskip("build")
     out = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     with zipfile.ZipFile(next(tmp_path.glob("grpo_nb-*.whl"))) as wheel:
         shipped = {name.removeprefix("grpo_nb/bundled/"): wheel.read(name) for name in wheel.namelist() if name.startswith("grpo_nb/bundled/")}
-    assert sorted(shipped) == sorted([*DATA, NOTEBOOK])
+    assert sorted(shipped) == sorted([*DATA, NOTEBOOK, *RECIPES])
     assert all(shipped[name] == (ROOT / name).read_bytes() for name in shipped)
