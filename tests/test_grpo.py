@@ -1,6 +1,5 @@
 "The done-when of GRPO, through `grpo-nb report -p method grpo` with the embedded default on the bundled data: a reward model whose held-out pairwise accuracy stays well above the length baseline where length cannot help (the pairs whose true answer is the shorter one, and the minimal edits; measured 0.69-0.77 on each, asserted >= 0.6), a GRPO run whose total reward rises by more than its standard error, both in under 15 minutes, and a report that shows it; artifacts that reload; the CLI's commands; resume and overwrite."
 import json, os, re, signal, subprocess, time
-from pathlib import Path
 import pytest
 from conftest import ROOT, CLI
 
