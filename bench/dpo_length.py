@@ -7,7 +7,7 @@ shorter) and on the minimal-edit pairs (one fact changed), the per-token prefere
 correlation of the implicit-reward margin with the length difference, and the training time.
 Settings: TRL's `sigmoid` (the default), `sigmoid_norm` (length-normalised), LD-DPO (`ld_alpha` 0.5) and
 `sigmoid` + `sft` (weights 1, 1). Run it alone: two training processes on two cores slow each other 5-10x.
-Run: .venv/bin/python bench/dpo_length.py [--dataset D] [--base B] [--out DIR] [--settings NAME ...]
+Run: .venv/bin/python bench/dpo_length.py [--dataset D] [--base B] [--recipe R] [--seed N] [--out DIR] [--settings NAME ...]
 """
 import argparse, json, tempfile, time
 from pathlib import Path
@@ -25,7 +25,7 @@ VIEWS = (("overall", lambda v: v["overall"]), ("length-matched", lambda v: v["le
          ("length-reversed", lambda v: v["length_reversed"]), ("minimal_edit", lambda v: v["by_kind"].get("minimal_edit")))
 
 def measure(name: str, overrides: dict, args, out: Path) -> dict:
-    config = make_config(base=args.base, dataset=args.dataset, output=str(out / name.replace("=", "-")), **overrides)
+    config = make_config(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=args.seed, output=str(out / name.replace("=", "-")), **overrides)
     start = time.perf_counter()
     train_dpo(config, overwrite=True, progress=False)
     seconds = time.perf_counter() - start
@@ -39,6 +39,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default=None, help="preference data (default: the bundled pairs)")
     parser.add_argument("--base", default=None, help="base model (default: the embedded model, tiny preset)")
+    parser.add_argument("--recipe", default="auto", help="recipe (default auto: tiny for the embedded model, none with --base; "
+                                                         "tiny for another model built by grpo_nb, such as the reading variant)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the split, initialisation and order (default: the config's, 42)")
     parser.add_argument("--out", default=None, help="folder for the adapters (default: a temporary folder)")
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--json", help="also write the results to this file")
@@ -46,7 +49,7 @@ def main():
     if args.dataset is None: args.dataset = make_config().dataset
     out = Path(args.out or tempfile.mkdtemp(prefix="dpo-length-"))
     results = [measure(name, SETTINGS[name], args, out) for name in args.settings]
-    print(f"held-out DPO implicit-reward accuracy, 95% bootstrap interval (n per view in brackets); data {args.dataset}")
+    print(f"held-out DPO implicit-reward accuracy, 95% bootstrap interval (n per view in brackets); data {args.dataset}, seed {42 if args.seed is None else args.seed}")
     first = results[0]["views"]
     print(f"{'setting':<14}" + "".join(f"{label + ' (' + str((first[label] or {}).get('n', 0)) + ')':>26}" for label, _ in VIEWS)
           + f"{'per-token tuned':>26}{'length r':>10}{'train s':>9}")

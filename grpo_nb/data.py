@@ -19,8 +19,8 @@ __all__ = ['FIELDS', 'SHORTCUTS', 'SHORTCUT_LIMIT', 'NEAR_PROMPT', 'bundled', 'd
            'read_records', 'ValidationConfig', 'RecordError', 'normal_words', 'normalize_text', 'content_words',
            'field_text', 'check_record', 'answer_words', 'sentence_count', 'digit_count', 'shortcut_hits',
            'shortcut_baselines', 'Rejection', 'ValidationReport', 'json_shape', 'merge_shapes', 'validate',
-           'prompt_overlap', 'question_groups', 'split_by_question', 'load_preference_data', 'load_corpus',
-           'load_retrieval_questions']
+           'prompt_overlap', 'question_groups', 'split_by_question', 'distinct_questions', 'load_preference_data',
+           'load_corpus', 'load_retrieval_questions']
 
 # %% ../nbs/01_data.ipynb #6c263cf9
 def bundled(*parts) -> Path:
@@ -389,6 +389,13 @@ def split_by_question(records: list[dict], test_size: float = 0.1, seed: int = 4
         test_keys.add(key); n_test += len(keyed[key])
     pick = lambda in_test: [records[i] for k in keys if (k in test_keys) == in_test for i in keyed[k]]
     return DatasetDict(train=Dataset.from_list(pick(False)), test=Dataset.from_list(pick(True)))
+
+# %% ../nbs/01_data.ipynb #c7fe34aa
+def distinct_questions(records) -> list[dict]:
+    "The first record of each question of `records`, in order: one per `question_id`, or per normalised prompt for records without one."
+    questions = {}
+    for record in records: questions.setdefault(record.get("question_id") or normalize_text(field_text(record, "prompt")), record)
+    return list(questions.values())
 
 # %% ../nbs/01_data.ipynb #b3c61ca6
 def load_preference_data(source, config: ValidationConfig | None = None, test_size: float = 0.1, seed: int = 42, rejects_path=None):

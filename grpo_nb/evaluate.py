@@ -14,15 +14,16 @@ from .mongolian import mongolian_share
 from .options import check_config, option
 
 # %% auto #0
-__all__ = ['LENGTH_TOLERANCE', 'LENGTH_ALARM', 'YEAR_PENALTY', 'FACT_MODES', 'DPO_VIEW_COLUMNS', 'SUMMED_VIEW_COLUMNS', 'CURVES',
-           'answer_logprobs', 'bootstrap_interval', 'PairScores', 'score_pairs', 'Accuracy', 'accuracy', 'pair_words',
-           'length_subsets', 'kind_subsets', 'preference_views', 'length_correlation', 'accuracy_text',
-           'correlation_text', 'view_rows', 'views_text', 'compare_scores', 'distinct_2', 'answer_quality',
-           'verbosity_drift', 'verbosity_text', 'answer_years', 'same_word', 'states_name', 'answer_names', 'FactCheck',
-           'check_facts', 'fact_score', 'known_text', 'fact_accuracy', 'fact_questions', 'fact_prompt',
-           'FactComparison', 'fact_comparison', 'fact_rows', 'facts_text', 'compare_fact_accuracy', 'EvaluationConfig',
-           'Evaluation', 'heldout_prompts', 'evaluate_adapter', 'read_metrics', 'plot_training_curves', 'html_table',
-           'preference_table', 'generations_table', 'facts_html']
+__all__ = ['LENGTH_TOLERANCE', 'LENGTH_ALARM', 'YEAR_PENALTY', 'FACT_MODES', 'HELDOUT_TITLE', 'SEEN_TITLE', 'DPO_VIEW_COLUMNS',
+           'SUMMED_VIEW_COLUMNS', 'CURVES', 'answer_logprobs', 'bootstrap_interval', 'PairScores', 'score_pairs',
+           'Accuracy', 'accuracy', 'pair_words', 'length_subsets', 'kind_subsets', 'preference_views',
+           'length_correlation', 'accuracy_text', 'correlation_text', 'view_rows', 'views_text', 'compare_scores',
+           'distinct_2', 'answer_quality', 'verbosity_drift', 'verbosity_text', 'answer_years', 'same_word',
+           'states_name', 'answer_names', 'FactCheck', 'check_facts', 'fact_score', 'known_text', 'fact_accuracy',
+           'fact_questions', 'fact_prompt', 'FactComparison', 'fact_comparison', 'fact_rows', 'facts_text',
+           'compare_fact_accuracy', 'EvaluationConfig', 'Evaluation', 'heldout_prompts', 'train_split',
+           'evaluate_adapter', 'read_metrics', 'plot_training_curves', 'html_table', 'preference_table',
+           'generations_table', 'facts_html']
 
 # %% ../nbs/05_evaluate.ipynb #dbcf18e8
 def _chat_ids(tokenizer, prompt: str, answer: str) -> tuple[list[int], int]:
@@ -303,16 +304,13 @@ def fact_accuracy(answers, facts_list, known=None, penalty: float = YEAR_PENALTY
 
 # %% ../nbs/05_evaluate.ipynb #119d8b65
 from .rag import passage_hits, rag_prompt
-from .data import load_corpus, normalize_text
+from .data import distinct_questions, load_corpus
 
 FACT_MODES = ("closed-book", "gold passage")   # the question alone; the question with its gold passage(s)
 
 def fact_questions(records) -> list[dict]:
-    "One record per question of `records` that carries gold facts: the first of each `question_id` (of each prompt when it has none)."
-    questions = {}
-    for r in records:
-        if isinstance(r, dict) and r.get("facts"): questions.setdefault(r.get("question_id") or normalize_text(field_text(r, "prompt")), r)
-    return list(questions.values())
+    "One record per question of `records` that carries gold facts (see `distinct_questions`)."
+    return distinct_questions([r for r in records if isinstance(r, dict) and r.get("facts")])
 
 def fact_prompt(record: dict, mode: str, tokenizer, context: int | None, max_new_tokens: int, passages: dict) -> str | None:
     "The prompt of `record` in `mode` (see `FACT_MODES`); None in `gold passage` mode for a record whose passages `passages` lacks."
@@ -349,11 +347,14 @@ def fact_rows(facts: dict) -> list[tuple]:
     show = lambda a: str(a if isinstance(a, Accuracy) else Accuracy(**a))
     return [(mode, get(c, "questions"), *(show(get(c, key)) for key in ("base", "tuned", "difference"))) for mode, c in facts.items()]
 
-def facts_text(facts: dict) -> str:
-    "Fact accuracy of base and tuned answers in each mode, and their paired difference, as text lines."
-    widths = (28, 10, 24, 24, 26)
+HELDOUT_TITLE = "fact accuracy of answers"                  # the held-out questions: the task metric
+SEEN_TITLE = "fact accuracy, questions trained on"         # questions of the run's train split: memorised or learned?
+
+def facts_text(facts: dict, title: str = HELDOUT_TITLE) -> str:
+    "Fact accuracy of base and tuned answers in each mode, and their paired difference, as text lines under `title`."
+    widths = (max(28, len(title) + 2), 10, 24, 24, 26)
     line = lambda cells: "".join(f"{str(v):<{w}}" if n == 0 else f"{str(v):>{w}}" for n, (v, w) in enumerate(zip(cells, widths)))
-    return "\n".join(line(row) for row in [("fact accuracy of answers", "questions", "base", "tuned", "tuned - base (paired)"), *fact_rows(facts)])
+    return "\n".join(line(row) for row in [(title, "questions", "base", "tuned", "tuned - base (paired)"), *fact_rows(facts)])
 
 # %% ../nbs/05_evaluate.ipynb #b16df623
 def compare_fact_accuracy(model, tokenizer, records, modes=FACT_MODES, max_new_tokens: int = 64, corpus=None,
@@ -382,6 +383,8 @@ class EvaluationConfig:
     length_tolerance: float = option(LENGTH_TOLERANCE, "length-matched pairs: each answer's words within this share of the other's", range="[0, 1)")
     verbosity_prompts: int = option(16, "held-out prompts answered by base and tuned for the verbosity drift, besides the sample prompts",
                                     range="[0, inf)", limit=100_000)
+    seen_questions: int = option(32, "questions of the run's own train split also answered for fact accuracy (a gain on these and none on the "
+                                     "held-out ones is memorised, not learned); 0: none", range="[0, inf)", limit=100_000)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
 
     def __post_init__(self):
@@ -404,6 +407,7 @@ class Evaluation:
     verbosity: dict | None = None
     config: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)   # fact mode → `FactComparison`: the task metric
+    seen_facts: dict = field(default_factory=dict)   # the same on questions of the run's train split (`train_split`)
 
     def to_dict(self) -> dict: return json.loads(json.dumps(asdict(self), default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o)))
     def save(self, path) -> Path:
@@ -422,6 +426,7 @@ class Evaluation:
                       "", "length control, summed log-probability:", views_text(p["views"], SUMMED_VIEW_COLUMNS), "",
                       correlation_text(p["length_correlation"])]
         if self.facts: lines += ["", facts_text(self.facts)]
+        if self.seen_facts: lines += ["", facts_text(self.seen_facts, SEEN_TITLE)]
         if self.verbosity: lines.append(verbosity_text(self.verbosity))
         if self.generations:
             mean = lambda who, key: np.mean([g[f"{who}_quality"][key] for g in self.generations])
@@ -430,14 +435,18 @@ class Evaluation:
         return "\n".join(lines)
 
 # %% ../nbs/05_evaluate.ipynb #e1bbb975
+from .data import load_preference_data
+from .errors import GrpoNbError
+
 def heldout_prompts(records, count: int, exclude=()) -> list[str]:
-    "Up to `count` distinct prompts of `records`, in file order, leaving out those in `exclude`."
-    prompts = []
-    for record in records:
-        prompt = field_text(record, "prompt")
-        if len(prompts) >= count: break
-        if prompt not in prompts and prompt not in exclude: prompts.append(prompt)
-    return prompts
+    "The prompts of up to `count` questions of `records` (see `distinct_questions`), in file order, leaving out those in `exclude`."
+    return [p for p in (field_text(r, "prompt") for r in distinct_questions(records)) if p not in exclude][:count]
+
+def train_split(run: dict) -> list[dict]:
+    "The train split of the run whose config is `run` (`training_stats.json`'s), made again from its dataset, validation, test size and seed; [] when the dataset cannot be read."
+    try: splits, _ = load_preference_data(run["dataset"], ValidationConfig(**run.get("validation") or {}), run["test_size"], run["seed"])
+    except (KeyError, TypeError, GrpoNbError): return []
+    return splits["train"].to_list()
 
 def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float | None = None,
                      config: EvaluationConfig | None = None, allow_pickle: bool = False) -> Evaluation:
@@ -465,8 +474,11 @@ def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float
     more = answered(heldout_prompts(records, config.verbosity_prompts, exclude=prompts))
     verbosity = verbosity_drift(generations + more, config.n_resamples, config.seed)
     if verbosity: verbosity.update(sample_prompts=len(generations), heldout_prompts=len(more), max_new_tokens=config.max_new_tokens)
-    facts = compare_fact_accuracy(model, tokenizer, records, max_new_tokens=config.max_new_tokens, n_resamples=config.n_resamples, seed=config.seed)
-    return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations, verbosity, asdict(config), facts)
+    facts_of = lambda questions: compare_fact_accuracy(model, tokenizer, questions, max_new_tokens=config.max_new_tokens,
+                                                       n_resamples=config.n_resamples, seed=config.seed) if questions else {}
+    seen = fact_questions(train_split(run))[:config.seen_questions] if config.seen_questions else []
+    return Evaluation(str(base), str(adapter), str(dataset), len(records), preference, generations, verbosity, asdict(config),
+                      facts_of(records), facts_of(seen))
 
 # %% ../nbs/05_evaluate.ipynb #c027f43f
 CURVES = (("loss", "eval_loss", "loss"), ("rewards/accuracies", "eval_rewards/accuracies", "reward accuracy"),
@@ -514,6 +526,6 @@ def generations_table(evaluation: Evaluation) -> str:
                       [(g["prompt"], g["base"], g["tuned"], q(g["base_quality"]), q(g["tuned_quality"])) for g in evaluation.generations])
 
 # %% ../nbs/05_evaluate.ipynb #010a4a50
-def facts_html(facts: dict) -> str:
-    "Fact accuracy of base and tuned answers in each mode, and their paired difference, as an HTML table."
-    return html_table(("fact accuracy of greedy answers, 95% interval", "questions", "base", "tuned", "tuned − base (paired)"), fact_rows(facts))
+def facts_html(facts: dict, title: str = HELDOUT_TITLE) -> str:
+    "Fact accuracy of base and tuned answers in each mode, and their paired difference, as an HTML table under `title`."
+    return html_table((f"{title}, 95% interval", "questions", "base", "tuned", "tuned − base (paired)"), fact_rows(facts))

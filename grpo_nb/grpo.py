@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from .data import field_text, normalize_text
+from .data import distinct_questions, field_text
 from .evaluate import read_metrics
 from .reward import RewardModelReward, mongolian_reward, length_reward, repetition_penalty, fact_reward, grounding_reward
 from .runs import (PolicyRunConfig, TrainingError, TrainingStats, as_messages, trainer_arguments,
@@ -111,14 +111,12 @@ def reward_functions(config: GRPOTrainingConfig) -> list:
 GROUNDED_PASSAGES = 2   # retrieved passages offered to each grounded prompt; `rag_prompt` keeps those that fit
 
 def prompt_dataset(split, rewrite=None):
-    """The distinct prompts of a preference split (equal after `normalize_text`) in TRL's conversational form, each with the
+    """The prompt of each question of a preference split (see `grpo_nb.data.distinct_questions`) in TRL's conversational form, each with the
     columns the rewards read: `question` (the prompt as written), the reference answer `chosen` and the gold `facts`
     (None without). `rewrite(question)` makes each prompt (grounded: its RAG prompt)."""
     from datasets import Dataset
-    records = {}
-    for record in split: records.setdefault(normalize_text(field_text(record, "prompt")), record)
     rows = [{"prompt": as_messages(rewrite(field_text(r, "prompt")) if rewrite else r["prompt"], "user"), "question": field_text(r, "prompt"),
-             "chosen": field_text(r, "chosen"), "facts": r.get("facts")} for r in records.values()]
+             "chosen": field_text(r, "chosen"), "facts": r.get("facts")} for r in distinct_questions(split)]
     return Dataset.from_list(rows)
 
 def grounded_rewrite(tokenizer, context: int | None, max_completion_length: int, corpus=None, k: int = GROUNDED_PASSAGES):

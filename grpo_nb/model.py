@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_model.ipynb #88848125
 from __future__ import annotations
-import hashlib, importlib.util, json, os, re, shutil, socket, tempfile, time
+import hashlib, importlib.util, json, os, random, re, shutil, socket, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import NamedTuple
@@ -18,13 +18,14 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
 from .data import data_dir, data_file, load_corpus
 
 # %% auto #0
-__all__ = ['DTYPES', 'DEFAULT_CHAT_TEMPLATE', 'ROLE_TOKENS', 'SPECIAL_TOKENS', 'BUILD_RECIPE', 'PROJECTIONS', 'ADAPTER_CLASSES',
-           'ModelError', 'resolve_dtype', 'train_tokenizer', 'prepare_tokenizer', 'default_corpus_path', 'corpus_paths',
-           'read_corpus', 'pretraining_tokens', 'pretrain', 'TinyModelSettings', 'tiny_llama', 'TinyModel',
-           'build_tiny_model', 'save_tiny_model', 'cache_root', 'model_key', 'publish_dir', 'default_model_path',
-           'qlora_config', 'hub_offline_reason', 'load_model_and_tokenizer', 'default_target_modules', 'lora_config',
-           'ParameterCount', 'prepare_for_lora', 'setup_lora', 'adapter_config', 'adapter_base',
-           'check_adapter_weights', 'load_adapter', 'generate_answers']
+__all__ = ['DTYPES', 'DEFAULT_CHAT_TEMPLATE', 'ROLE_TOKENS', 'SPECIAL_TOKENS', 'LEAD_SENTENCES', 'READING_SETTINGS',
+           'BUILD_RECIPE', 'PROJECTIONS', 'ADAPTER_CLASSES', 'ModelError', 'resolve_dtype', 'train_tokenizer',
+           'prepare_tokenizer', 'default_corpus_path', 'corpus_paths', 'read_corpus', 'pretraining_tokens',
+           'reading_chats', 'chat_batch', 'pretrain', 'TinyModelSettings', 'tiny_llama', 'TinyModel',
+           'reading_question_paths', 'build_tiny_model', 'save_tiny_model', 'cache_root', 'model_key', 'publish_dir',
+           'default_model_path', 'qlora_config', 'hub_offline_reason', 'load_model_and_tokenizer',
+           'default_target_modules', 'lora_config', 'ParameterCount', 'prepare_for_lora', 'setup_lora',
+           'adapter_config', 'adapter_base', 'check_adapter_weights', 'load_adapter', 'generate_answers']
 
 # %% ../nbs/02_model.ipynb #ab2cac7b
 from .errors import GrpoNbError
@@ -98,20 +99,55 @@ def pretraining_tokens(passages: list[dict], tokenizer) -> torch.Tensor:
         ids += tokenizer(tokenizer.apply_chat_template(chat, tokenize=False), add_special_tokens=False).input_ids
     return torch.tensor(ids)
 
+# %% ../nbs/02_model.ipynb #330071ea
+LEAD_SENTENCES = 2   # a reading chat's answer: the passage's first sentences, where its main facts mostly stand
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+def reading_chats(passages: list[dict], questions: list[dict], tokenizer, max_length: int) -> list[tuple[list[int], list[int]]]:
+    "(input ids, labels) of one chat per question of `questions` whose first gold passage is in `passages`: its RAG prompt, answered by the passage's lead; prompt labels -100, cut to `max_length`."
+    from grpo_nb.rag import Hit, build_prompt
+    by_id, chats = {p["id"]: p for p in passages}, []
+    for question in questions:
+        if (passage := by_id.get(question["passage_ids"][0])) is None: continue
+        prompt = build_prompt(question["question"], [Hit(passage["id"], passage["id"], passage["title"], 1.0, passage["text"])])
+        lead = " ".join(_SENTENCE_END.split(passage["text"].strip())[:LEAD_SENTENCES])
+        asked = tokenizer(tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True),
+                          add_special_tokens=False).input_ids
+        answer = tokenizer(lead, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+        chats.append(((asked + answer)[:max_length], ([-100] * len(asked) + answer)[:max_length]))
+    return chats
+
 # %% ../nbs/02_model.ipynb #1e4f7f36
-def pretrain(model, tokens: torch.Tensor, steps: int, batch_size: int, block_size: int, learning_rate: float, seed: int = 0) -> list[float]:
-    "Train `model` for `steps` steps of next-token prediction on random windows of `tokens`; returns the loss of every step."
+def chat_batch(chats: list[tuple[list[int], list[int]]], pad_token_id: int) -> dict[str, torch.Tensor]:
+    "`chats` ((input ids, labels) pairs) padded on the right to the longest: input ids, attention mask, labels (-100 on padding)."
+    width = max(len(ids) for ids, _ in chats)
+    pad = lambda values, filler: values + [filler] * (width - len(values))
+    return {"input_ids": torch.tensor([pad(ids, pad_token_id) for ids, _ in chats]),
+            "attention_mask": torch.tensor([pad([1] * len(ids), 0) for ids, _ in chats]),
+            "labels": torch.tensor([pad(labels, -100) for _, labels in chats])}
+
+def pretrain(model, tokens: torch.Tensor, steps: int, batch_size: int, block_size: int, learning_rate: float, seed: int = 0,
+             chats=(), reading_steps: int = 0, autocast_bf16: bool = False) -> list[float]:
+    "Train `model` for `steps` steps of next-token prediction on random windows of `tokens`, and `reading_steps` on batches of `chats` spread evenly among them, in bfloat16 autocast if `autocast_bf16`; returns the loss of every step."
     if len(tokens) <= block_size: raise ModelError(f"the corpus gives {len(tokens)} tokens, fewer than one block of {block_size}")
+    if reading_steps and not chats: raise ModelError("reading steps need reading chats, and none was made: no labelled question names a passage of the corpus")
+    total = steps + reading_steps
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup) * (1 - 0.9 * step / steps))
-    windows = torch.Generator().manual_seed(seed)
+    warmup = max(1, total // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup) * (1 - 0.9 * step / total))
+    windows, chat_order, queue = torch.Generator().manual_seed(seed), random.Random(seed), []
     model.train()
     losses = []
-    for _ in range(steps):
-        starts = torch.randint(0, len(tokens) - block_size, (batch_size,), generator=windows)
-        batch = torch.stack([tokens[s:s + block_size] for s in starts.tolist()])
-        loss = model(input_ids=batch, labels=batch).loss
+    for step in range(total):
+        if (step + 1) * reading_steps // total > step * reading_steps // total:   # the reading steps, evenly spread
+            if len(queue) < batch_size: queue += chat_order.sample(range(len(chats)), len(chats))
+            batch = chat_batch([chats[queue.pop()] for _ in range(batch_size)], model.config.pad_token_id)
+        else:
+            starts = torch.randint(0, len(tokens) - block_size, (batch_size,), generator=windows)
+            windows_ids = torch.stack([tokens[s:s + block_size] for s in starts.tolist()])
+            batch = {"input_ids": windows_ids, "labels": windows_ids}
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast_bf16):
+            loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step(); schedule.step(); optimizer.zero_grad()
@@ -133,6 +169,8 @@ class TinyModelSettings:
     batch_size: int = 8
     block_size: int = 256
     learning_rate: float = 3e-3
+    reading_steps: int = 0        # steps on reading chats (see `reading_chats`) besides `steps`; 0: passages only
+    autocast_bf16: bool = False   # bfloat16 matrix products in pretraining (see `pretrain`)
 
 def tiny_llama(tokenizer, settings: TinyModelSettings) -> LlamaForCausalLM:
     "A randomly initialised Llama of `settings`' size over `tokenizer`'s vocabulary (seed torch's RNG first)."
@@ -151,16 +189,24 @@ class TinyModel(NamedTuple):
     losses: list[float]
     seconds: float
 
+def reading_question_paths() -> list[Path]:
+    "The bundled labelled retrieval questions (`grpo_nb.rag.QUESTION_SETS`), which the reading chats ask."
+    from grpo_nb.rag import QUESTION_SETS
+    return [data_dir()/"corpus"/name for name in QUESTION_SETS.values()]
+
 def build_tiny_model(corpus=None, out_dir=None, seed: int = 0, settings: TinyModelSettings = TinyModelSettings()) -> TinyModel:
-    "Train a tokenizer and a tiny Llama on the passages of `corpus` (see `read_corpus`); save them to `out_dir` if given."
+    "Train a tokenizer and a tiny Llama on the passages of `corpus` (see `read_corpus`), and on reading chats if `settings` asks; save them to `out_dir` if given."
+    from grpo_nb.data import load_retrieval_questions
     start = time.perf_counter()
     passages = read_corpus(corpus)
     tokenizer = train_tokenizer([p["text"] for p in passages] + [p["title"] for p in passages], settings.vocab_size)
+    questions = [q for path in reading_question_paths() for q in load_retrieval_questions(path)] if settings.reading_steps else []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = tiny_llama(tokenizer, settings)
         losses = pretrain(model, pretraining_tokens(passages, tokenizer), settings.steps, settings.batch_size,
-                          settings.block_size, settings.learning_rate, seed)
+                          settings.block_size, settings.learning_rate, seed, reading_chats(passages, questions, tokenizer, settings.max_positions),
+                          settings.reading_steps, settings.autocast_bf16)
     built = TinyModel(model, tokenizer, losses, time.perf_counter() - start)
     if out_dir is not None: save_tiny_model(built, Path(out_dir), seed, settings)
     return built
@@ -173,6 +219,9 @@ def save_tiny_model(built: TinyModel, out_dir: Path, seed: int, settings: TinyMo
               "seconds": round(built.seconds, 1), "losses": [round(loss, 4) for loss in built.losses]}
     (out_dir/"build.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
 
+# %% ../nbs/02_model.ipynb #aaa79277
+READING_SETTINGS = TinyModelSettings(steps=600, reading_steps=300, autocast_bf16=True)
+
 # %% ../nbs/02_model.ipynb #f7342888
 BUILD_RECIPE = 1
 
@@ -181,9 +230,10 @@ def cache_root() -> Path:
     return Path(os.environ.get("GRPO_NB_CACHE") or Path.home()/".cache"/"grpo_nb")
 
 def model_key(corpus=None, seed: int = 0, settings: TinyModelSettings = TinyModelSettings()) -> str:
-    "A short hash of everything a build depends on: the corpus bytes, the seed, the settings and `BUILD_RECIPE`."
+    "A short hash of everything a build depends on: the corpus bytes (and the reading questions' when it reads), the seed, the settings and `BUILD_RECIPE`."
     digest = hashlib.sha256()
-    for path in corpus_paths(corpus): digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in corpus_paths(corpus) + (reading_question_paths() if settings.reading_steps else []):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(json.dumps({"seed": seed, "recipe": BUILD_RECIPE, **asdict(settings)}, sort_keys=True).encode())
     return digest.hexdigest()[:12]
 

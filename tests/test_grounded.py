@@ -1,4 +1,4 @@
-"Grounded GRPO and the task metric (#13) through the CLI: `grpo-nb train --method grpo --grounded` trains on RAG prompts with the fact and grounding rewards, and `grpo-nb evaluate --adapter` reports the fact accuracy of base and tuned greedy answers, closed-book and with the gold passage, each with its paired interval."
+"Grounded GRPO and the task metric (#13) through the CLI: `grpo-nb train --method grpo --grounded` trains on RAG prompts with the fact and grounding rewards, and `grpo-nb evaluate --adapter` reports the fact accuracy of base and tuned greedy answers, closed-book and with the gold passage, each with its paired interval, on the held-out questions and on questions the run trained on."
 import json, os, subprocess
 from conftest import ROOT, CLI
 
@@ -31,3 +31,11 @@ def test_grounded_grpo_then_fact_accuracy(tmp_path):
             assert value["low"] <= value["value"] <= value["high"], (who, value)
         scores = [(a["base_score"], a["tuned_score"]) for a in comparison["answers"]]
         assert abs(comparison["difference"]["value"] - sum(t - b for b, t in scores) / len(scores)) < 1e-9
+
+    # the same questions' measure on questions the run trained on: its train split, made again from the run's config
+    evaluated = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))
+    seen = evaluated["seen_facts"]
+    assert set(seen) == {"closed-book", "gold passage"} and "fact accuracy, questions trained on" in out.stdout
+    trained = {a["question"] for a in seen["gold passage"]["answers"]}
+    assert len(trained) == seen["gold passage"]["questions"] == evaluated["config"]["seen_questions"] == 32
+    assert not trained & {a["question"] for a in facts["gold passage"]["answers"]}

@@ -49,6 +49,12 @@ def test_held_out_improvement_is_measured_with_intervals(report):
     difference = summary["normalised_difference"]
     assert difference["low"] <= difference["value"] <= difference["high"]
     assert summary["test"] > 0 and summary["accepted"] >= 300
+    for name in ("fact_accuracy", "fact_accuracy_seen"):   # the task metric, on held-out questions and on questions trained on
+        assert set(summary[name]) == {"closed-book", "gold passage"}, name
+        for comparison in summary[name].values():
+            assert comparison["questions"] > 0 and comparison["difference"]["low"] <= comparison["difference"]["value"] <= comparison["difference"]["high"]
+    page = report[1].read_text(encoding="utf-8")
+    assert "fact accuracy of answers, 95% interval" in page and "fact accuracy, questions trained on, 95% interval" in page
 
 def test_report_shows_the_length_views_table(report):
     "One table: rows overall, length-matched, length-reversed and each kind; columns n, length baseline, base, tuned, tuned − base, implicit reward."
