@@ -47,11 +47,6 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1: raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0: raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
-    return value
-
 def _positive(kind):
     def parse(text: str):
         value = kind(text)
@@ -61,24 +56,17 @@ def _positive(kind):
 
 # %% ../nbs/90_cli.ipynb #ce114071
 def add_validation_options(parser: argparse.ArgumentParser):
-    "The thresholds of `ValidationConfig` as options (shared by every command that reads preference data); one not given is None (see `validation_config`)."
-    defaults = ValidationConfig()
-    parser.add_argument("--min-prompt-words", type=_count, metavar="N", help=f"fewest words in a prompt ({defaults.min_prompt_words})")
-    parser.add_argument("--min-chosen-words", type=_count, metavar="N", help=f"fewest words in a chosen answer ({defaults.min_chosen_words})")
-    parser.add_argument("--min-rejected-words", type=_count, metavar="N", help=f"fewest words in a rejected answer ({defaults.min_rejected_words})")
-    parser.add_argument("--min-mongolian-share", type=_fraction, metavar="X", help=f"least share of Mongolian Cyrillic letters ({defaults.min_mongolian_share})")
-    parser.add_argument("--near-duplicate-ratio", type=_fraction, metavar="X",
-                        help="refuse pairs whose answers share at least this share of their words (default: off; it would refuse minimal-edit pairs)")
-
-_VALIDATION_OPTIONS = ("min_prompt_words", "min_chosen_words", "min_rejected_words", "min_mongolian_share", "near_duplicate_ratio")
+    "The thresholds of `ValidationConfig` as options, made from its fields (shared by every command that reads preference data); one not given is absent (see `validation_config`)."
+    add_config_options(parser, {"data": ValidationConfig}, title="validation thresholds")
 
 def given_thresholds(args) -> dict:
     "The validation thresholds given on the command line."
-    return {name: getattr(args, name) for name in _VALIDATION_OPTIONS if getattr(args, name) is not None}
+    return {o.name: getattr(args, o.name) for o in config_options(ValidationConfig) if hasattr(args, o.name)}
 
 def validation_config(args, base: ValidationConfig | None = None) -> ValidationConfig:
-    "`base` (default: `ValidationConfig()`) with the thresholds given on the command line."
-    return dataclasses.replace(base or ValidationConfig(), **given_thresholds(args))
+    "`base` (default: `ValidationConfig()`) with the thresholds given on the command line; a bad one is a one-line `UsageError`."
+    try: return dataclasses.replace(base or ValidationConfig(), **given_thresholds(args))
+    except ValueError as e: raise UsageError(f"grpo-nb {args.command}: {e}") from None
 
 def cmd_validate(args) -> int:
     report = validate(args.file, validation_config(args))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .mongolian import detect_mongolian
+from .options import check_config, option   # every setting written once, in its field
 
 # %% auto #0
 __all__ = ['FIELDS', 'SHORTCUTS', 'SHORTCUT_LIMIT', 'NEAR_PROMPT', 'bundled', 'data_dir', 'data_file', 'DataError', 'RawRecord',
@@ -114,14 +115,17 @@ FIELDS = ("prompt", "chosen", "rejected")
 
 @dataclass
 class ValidationConfig:
-    "The thresholds a record must meet (all configurable, here and on the CLI)."
-    min_prompt_words: int = 5
-    min_chosen_words: int = 20
-    min_rejected_words: int = 10
-    min_mongolian_share: float = 0.8
+    "The thresholds a record must meet: each field an option of every command that reads preference data, checked when set."
+    min_prompt_words: int = option(5, "fewest words in a prompt", range="[0, inf)", limit=100_000)
+    min_chosen_words: int = option(20, "fewest words in a chosen answer", range="[0, inf)", limit=100_000)
+    min_rejected_words: int = option(10, "fewest words in a rejected answer", range="[0, inf)", limit=100_000)
+    min_mongolian_share: float = option(0.8, "least share of Mongolian Cyrillic letters in each field", range="[0, 1]")
     # None: a pair is refused only when its answers differ in punctuation, case and whitespace alone. A ratio (e.g. 0.9)
     # also refuses answers sharing that share of their words: it would refuse minimal-edit pairs, the most telling ones.
-    near_duplicate_ratio: float | None = None
+    near_duplicate_ratio: float | None = option(None, "refuse pairs whose answers share at least this share of their words "
+                                                      "(none: off; it would refuse minimal-edit pairs)", range="[0, 1]")
+
+    def __post_init__(self): check_config(self)
 
     def min_words(self, name: str) -> int: return getattr(self, f"min_{name}_words")
 

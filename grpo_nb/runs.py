@@ -65,7 +65,7 @@ class RunConfig:
     def __post_init__(self):
         if isinstance(self.validation, dict):
             try: self.validation = ValidationConfig(**self.validation)
-            except TypeError as e: raise ValueError(f"validation: {e}") from None
+            except (TypeError, ValueError) as e: raise ValueError(f"validation: {e}") from None
         for f in fields(self):   # a path where a string is declared (`output=Path(...)`) is that string
             if isinstance(getattr(self, f.name), os.PathLike) and "str" in str(f.type): setattr(self, f.name, os.fspath(getattr(self, f.name)))
         check_config(self)

@@ -24,7 +24,7 @@ def small_dataset(tmp_path_factory):
     (["--loss-type", "sigmoid", "sft", "--loss-weights", "1"], "1 weights for 2 losses"),
     (["--loss-weights", "-1"], "non-negative"),
     (["--ld-alpha", "1.5"], "ld_alpha must be in [0, 1]"),
-    (["--near-duplicate-ratio", "2"], "must be between 0 and 1"),
+    (["--near-duplicate-ratio", "2"], "near_duplicate_ratio must be in [0, 1]"),
 ])
 def test_bad_values_are_one_line_exit_2(grpo_nb_cli, tmp_path, args, message):
     out = grpo_nb_cli("train", "--output", tmp_path / "out", *args)
