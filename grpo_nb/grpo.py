@@ -66,6 +66,9 @@ class GRPOTrainingConfig(PolicyRunConfig):
                                     "grpo: per answer, a length bias)", choices=GRPO_LOSS_TYPES)
     scale_rewards: str = option("group", "the advantages divided by the rewards' standard deviation in each group, over the batch, or not at all "
                                          "(none: Dr. GRPO)", choices=("group", "batch", "none"))
+    importance_sampling_level: str = option("token", "the policy ratio per token (GRPO), or one per answer from its tokens' mean log-ratio "
+                                                     "(sequence: GSPO, steadier with answer-level rewards; LUSPO's setting)",
+                                            choices=("token", "sequence"))
     epsilon: float = option(0.2, "clipping of the policy ratio: its lower bound is 1 − epsilon", range="(0, inf)", limit=100.0)
     epsilon_high: float | None = option(None, "the upper bound 1 + epsilon_high (DAPO's clip-higher: 0.28); none: epsilon", range="(0, inf)", limit=100.0)
     mask_truncated_completions: bool = option(False, "leave the answers cut at max_completion_length out of the loss (DAPO)")
@@ -171,7 +174,8 @@ def grpo_arguments(config: GRPOTrainingConfig, folders, progress: bool = True):
                       num_generations=config.num_generations, num_generations_eval=config.num_generations_eval,
                       max_completion_length=config.max_completion_length, temperature=config.temperature, beta=config.beta,
                       reward_weights=list(config.reward_weights.values()), multi_objective_aggregation=config.multi_objective_aggregation,
-                      loss_type=config.loss_type, scale_rewards=config.scale_rewards, epsilon=config.epsilon, epsilon_high=config.epsilon_high,
+                      loss_type=config.loss_type, importance_sampling_level=config.importance_sampling_level,
+                      scale_rewards=config.scale_rewards, epsilon=config.epsilon, epsilon_high=config.epsilon_high,
                       mask_truncated_completions=config.mask_truncated_completions)
 
 GRPO_CURVES = (("reward", None, "total reward"), ("frac_reward_zero_std", None, "groups with no reward spread"),

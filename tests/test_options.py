@@ -49,11 +49,11 @@ def test_grpo_options_reach_trl():
     from grpo_nb.runs import RunFolders
     _, config = resolved("train", "--method", "grpo", "--grounded", "--loss-type", "dr_grpo", "--scale-rewards", "none", "--epsilon", "0.1",
                          "--epsilon-high", "0.28", "--mask-truncated-completions", "--num-generations-eval", "2",
-                         "--multi-objective-aggregation", "normalize_then_sum")
+                         "--multi-objective-aggregation", "normalize_then_sum", "--importance-sampling-level", "sequence")
     assert config.grounded is True
     args = grpo_arguments(config, RunFolders(ROOT / "outputs" / "never-written"))
     assert (args.loss_type, args.scale_rewards, args.epsilon, args.epsilon_high, args.mask_truncated_completions, args.num_generations_eval,
-            args.multi_objective_aggregation) == ("dr_grpo", "none", 0.1, 0.28, True, 2, "normalize_then_sum")
+            args.multi_objective_aggregation, args.importance_sampling_level) == ("dr_grpo", "none", 0.1, 0.28, True, 2, "normalize_then_sum", "sequence")
 
 @pytest.mark.parametrize("recipe, message", [("learning_rat: 1.0e-4\n", "unknown dpo setting 'learning_rat' (did you mean 'learning_rate'?)"),
                                              ("method: grpo\nbeta: 0.1\n", "a grpo recipe, not dpo"),
