@@ -18,7 +18,7 @@ import torch
 
 from grpo_nb.evaluate import EvaluationConfig, evaluate_adapter, facts_text, SEEN_TITLE
 from grpo_nb.grpo import make_grpo_config, train_grpo
-from grpo_nb.model import READING_SETTINGS, TinyModelSettings, default_model_path, pretrain, tiny_llama, train_tokenizer, read_corpus
+from grpo_nb.model import READING_SETTINGS, TinyModelSettings, default_model_path, pretrain, pretraining_tokens, read_corpus, tiny_llama, train_tokenizer
 
 MODELS = {"default": TinyModelSettings(), "reading variant": READING_SETTINGS}
 
@@ -37,8 +37,8 @@ def measure(name: str, settings: TinyModelSettings, args, out: Path) -> dict:
 def pretraining_speed(autocast_bf16: bool, steps: int = 40, settings: TinyModelSettings = TinyModelSettings()) -> float:
     "Tokens per second of `steps` pretraining steps of the default model's shape on the bundled passages (after 2 warm-up steps)."
     passages = read_corpus()
-    tokenizer = train_tokenizer([p["text"] for p in passages], settings.vocab_size)
-    tokens = torch.tensor([i for p in passages for i in tokenizer(p["text"]).input_ids])
+    tokenizer = train_tokenizer([p["text"] for p in passages] + [p["title"] for p in passages], settings.vocab_size)
+    tokens = pretraining_tokens(passages, tokenizer)   # the default build's stream
     torch.manual_seed(0)
     model = tiny_llama(tokenizer, settings)
     pretrain(model, tokens, 2, settings.batch_size, settings.block_size, settings.learning_rate, autocast_bf16=autocast_bf16)

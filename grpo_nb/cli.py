@@ -11,7 +11,7 @@ from .options import (METHODS, RecipeError, coerce, config_class, config_from_re
                               read_mapping)
 
 # %% auto #0
-__all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'given_thresholds', 'validation_config', 'cmd_validate',
+__all__ = ['UsageError', 'OneLineParser', 'add_validation_options', 'given_settings', 'validation_config', 'cmd_validate',
            'shown', 'tiny_recipes', 'method_options', 'setting_text', 'default_text', 'add_config_options',
            'add_run_control', 'training_options', 'report_integrations', 'run_config', 'cmd_train', 'cmd_train_reward',
            'evaluation_config', 'cmd_evaluate', 'report_parameters', 'cmd_report', 'options_table', 'cmd_options',
@@ -59,13 +59,13 @@ def add_validation_options(parser: argparse.ArgumentParser):
     "The thresholds of `ValidationConfig` as options, made from its fields (shared by every command that reads preference data); one not given is absent (see `validation_config`)."
     add_config_options(parser, {"data": ValidationConfig}, title="validation thresholds")
 
-def given_thresholds(args) -> dict:
-    "The validation thresholds given on the command line."
-    return {o.name: getattr(args, o.name) for o in config_options(ValidationConfig) if hasattr(args, o.name)}
+def given_settings(args, config_class) -> dict:
+    "The settings of `config_class` given on the command line (an option not given is absent: see `add_config_options`)."
+    return {o.name: getattr(args, o.name) for o in config_options(config_class) if hasattr(args, o.name)}
 
 def validation_config(args, base: ValidationConfig | None = None) -> ValidationConfig:
     "`base` (default: `ValidationConfig()`) with the thresholds given on the command line; a bad one is a one-line `UsageError`."
-    try: return dataclasses.replace(base or ValidationConfig(), **given_thresholds(args))
+    try: return dataclasses.replace(base or ValidationConfig(), **given_settings(args, ValidationConfig))
     except ValueError as e: raise UsageError(f"grpo-nb {args.command}: {e}") from None
 
 def cmd_validate(args) -> int:
@@ -259,8 +259,7 @@ def cmd_train_reward(args) -> int:
 def evaluation_config(args):
     "The `EvaluationConfig` of `grpo-nb evaluate`'s options (its fields; see `add_config_options`)."
     from grpo_nb.evaluate import EvaluationConfig
-    given = {o.name: getattr(args, o.name) for o in config_options(EvaluationConfig) if hasattr(args, o.name)}
-    try: return EvaluationConfig(**given, validation=validation_config(args))
+    try: return EvaluationConfig(**given_settings(args, EvaluationConfig), validation=validation_config(args))
     except ValueError as e: raise UsageError(f"grpo-nb evaluate: {e}") from None
 
 def _task_type(folder: Path) -> str | None:

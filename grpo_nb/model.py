@@ -105,11 +105,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 def reading_chats(passages: list[dict], questions: list[dict], tokenizer, max_length: int) -> list[tuple[list[int], list[int]]]:
     "(input ids, labels) of one chat per question of `questions` whose first gold passage is in `passages`: its RAG prompt, answered by the passage's lead; prompt labels -100, cut to `max_length`."
-    from grpo_nb.rag import Hit, build_prompt
+    from grpo_nb.rag import build_prompt, passage_hits
     by_id, chats = {p["id"]: p for p in passages}, []
     for question in questions:
         if (passage := by_id.get(question["passage_ids"][0])) is None: continue
-        prompt = build_prompt(question["question"], [Hit(passage["id"], passage["id"], passage["title"], 1.0, passage["text"])])
+        prompt = build_prompt(question["question"], passage_hits([passage["id"]], by_id))
         lead = " ".join(_SENTENCE_END.split(passage["text"].strip())[:LEAD_SENTENCES])
         asked = tokenizer(tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True),
                           add_special_tokens=False).input_ids
