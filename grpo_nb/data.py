@@ -129,6 +129,13 @@ class ValidationConfig:
 
     def min_words(self, name: str) -> int: return getattr(self, f"min_{name}_words")
 
+    @classmethod
+    def of(cls, value) -> "ValidationConfig":
+        "`value` as a `ValidationConfig`: itself, or a mapping of its fields (a recipe's or a run's `validation:`; None: the defaults)."
+        if isinstance(value, cls): return value
+        try: return cls(**(value or {}))
+        except (TypeError, ValueError) as e: raise ValueError(f"validation: {e}") from None
+
 class RecordError(GrpoNbError):
     "Why one record is rejected: a reason code and a readable detail."
     def __init__(self, reason: str, detail: str): super().__init__(detail); self.reason, self.detail = reason, detail

@@ -388,7 +388,7 @@ class EvaluationConfig:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
 
     def __post_init__(self):
-        if isinstance(self.validation, dict): self.validation = ValidationConfig(**self.validation)
+        self.validation = ValidationConfig.of(self.validation)
         check_config(self)
 
 DPO_VIEW_COLUMNS = {"length baseline": "length_baseline", "base": "normalised_base", "tuned": "normalised_tuned",
@@ -444,8 +444,8 @@ def heldout_prompts(records, count: int, exclude=()) -> list[str]:
 
 def train_split(run: dict) -> list[dict]:
     "The train split of the run whose config is `run` (`training_stats.json`'s), made again from its dataset, validation, test size and seed; [] when the dataset cannot be read."
-    try: splits, _ = load_preference_data(run["dataset"], ValidationConfig(**run.get("validation") or {}), run["test_size"], run["seed"])
-    except (KeyError, TypeError, GrpoNbError): return []
+    try: splits, _ = load_preference_data(run["dataset"], ValidationConfig.of(run.get("validation")), run["test_size"], run["seed"])
+    except (KeyError, TypeError, ValueError, GrpoNbError): return []
     return splits["train"].to_list()
 
 def evaluate_adapter(adapter, base=None, dataset=None, prompts=None, beta: float | None = None,

@@ -309,10 +309,10 @@ def default_target_modules(model) -> list[str] | str:
     names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
     return [p for p in PROJECTIONS if p in names] or "all-linear"
 
-def lora_config(model, r: int = 16, alpha: int = 32, dropout: float = 0.1, target_modules=None) -> LoraConfig:
-    "PEFT's LoRA configuration for causal LM training of `model`: rank `r`, scale `alpha`/`r`, on `target_modules` or the defaults."
+def lora_config(model, r: int = 16, alpha: int = 32, dropout: float = 0.1, target_modules=None, modules_to_save=None) -> LoraConfig:
+    "PEFT's LoRA configuration for causal LM training of `model`: rank `r`, scale `alpha`/`r`, on `target_modules` or the defaults; `modules_to_save` train in full."
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none", task_type="CAUSAL_LM",
-                      target_modules=target_modules or default_target_modules(model))
+                      target_modules=target_modules or default_target_modules(model), modules_to_save=modules_to_save)
 
 # %% ../nbs/02_model.ipynb #20ab0436
 @dataclass

@@ -116,8 +116,8 @@ def load_reward_base(base=None, dtype: str = "auto", trust_remote_code: bool = F
                                         num_labels=1)
 
 def reward_lora_config(model, config: RewardTrainingConfig):
-    "LoRA on the policy's projections (see `lora_config`) for sequence classification, with the score head trained and saved whole."
-    return replace(config.lora_config(model), task_type="SEQ_CLS", modules_to_save=["score"])
+    "LoRA on the policy's projections (see `lora_config`) for sequence classification, with the score head (and `modules_to_save`) trained and saved whole."
+    return replace(config.lora_config(model), task_type="SEQ_CLS", modules_to_save=["score", *(config.modules_to_save or [])])
 
 # %% ../nbs/06_reward.ipynb #b4b28068
 def load_reward_model(folder, allow_pickle: bool = False):

@@ -20,8 +20,8 @@ __all__ = ['SAMPLE_PROMPTS', 'SCHEDULERS', 'MARKERS', 'RIDING_COLUMNS', 'RunConf
            'finite_json', 'write_text_atomic', 'MetricsLogger', 'TrainingStats', 'library_versions', 'git_commit',
            'peak_memory_bytes', 'TrainingError', 'DivergedError', 'crash_point', 'RunFolders', 'as_messages',
            'to_conversational', 'prepare_dataset', 'load_prepared_dataset', 'sample_generations', 'model_card',
-           'save_model', 'write_adapter_artifacts', 'FinishedRun', 'quiet_progress', 'trainer_arguments',
-           'check_lengths', 'evaluate_if_missing', 'check_finite', 'run_training']
+           'save_model', 'write_adapter_artifacts', 'scale_saved_modules_lr', 'FinishedRun', 'quiet_progress',
+           'trainer_arguments', 'check_lengths', 'evaluate_if_missing', 'check_finite', 'run_training']
 
 # %% ../nbs/03_runs.ipynb #2eba42e1
 SAMPLE_PROMPTS = (
@@ -50,6 +50,11 @@ class RunConfig:
     lora_alpha: int = option(32, "LoRA alpha (the adapter's scale is alpha / r)", range="(0, inf)", limit=1_000_000)
     lora_dropout: float = option(0.1, "LoRA dropout", range="[0, 1)")
     target_modules: list[str] | None = option(None, "the modules that get LoRA adapters; none: the attention and MLP projections the model has")
+    modules_to_save: list[str] | None = option(None, "modules trained in full beside the adapters and saved with them (PEFT's modules_to_save; a name "
+                                                     "matches the modules whose path ends with it), e.g. model.norm: the final norm, which sets how peaked the "
+                                                     "next-token distribution is")
+    modules_to_save_lr_ratio: float = option(1.0, "learning rate of the modules trained in full, as a multiple of learning_rate: a norm's weights, "
+                                                  "near 1, barely move at a rate made for LoRA's matrices", range="(0, inf)", limit=1e6)
     gradient_checkpointing: bool | None = option(None, "recompute activations in the backward pass (less memory, more time); none: on with a GPU, off on CPU, where it only costs time")
     torch_threads: int | None = option(None, "CPU threads for torch's operators during the run; none: torch's default", range="(0, inf)", limit=1024)
     seed: int = option(42, "seed of the data split, initialisation and order", range="[0, inf)", limit=2**32 - 1)
@@ -63,9 +68,7 @@ class RunConfig:
     recipe: str | None = None               # the name of the recipe the settings started from (see `config_from_recipe`)
 
     def __post_init__(self):
-        if isinstance(self.validation, dict):
-            try: self.validation = ValidationConfig(**self.validation)
-            except (TypeError, ValueError) as e: raise ValueError(f"validation: {e}") from None
+        self.validation = ValidationConfig.of(self.validation)
         for f in fields(self):   # a path where a string is declared (`output=Path(...)`) is that string
             if isinstance(getattr(self, f.name), os.PathLike) and "str" in str(f.type): setattr(self, f.name, os.fspath(getattr(self, f.name)))
         check_config(self)
@@ -73,7 +76,7 @@ class RunConfig:
     def lora_config(self, model):
         "PEFT's `LoraConfig` of this run for `model` (see `grpo_nb.model.lora_config`)."
         from grpo_nb.model import lora_config
-        return lora_config(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.target_modules)
+        return lora_config(model, self.lora_r, self.lora_alpha, self.lora_dropout, self.target_modules, self.modules_to_save)
 
     def problems(self) -> list[str]:
         "What is wrong with the settings (empty when nothing is): each value by its field's metadata; a method's config adds the checks that involve several fields."
@@ -92,6 +95,13 @@ class PolicyRunConfig(RunConfig):
         from grpo_nb.model import load_model_and_tokenizer, qlora_config, resolve_dtype
         if self.load_in_4bit: qlora_config(resolve_dtype(self.dtype))
         return lambda: load_model_and_tokenizer(self.base, self.dtype, self.load_in_4bit, self.trust_remote_code)
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        # a reward model always trains its score head in full; a policy only what modules_to_save names
+        if self.modules_to_save_lr_ratio != 1 and not self.modules_to_save:
+            problems.append("modules_to_save_lr_ratio applies to modules_to_save, and none is named (e.g. model.norm)")
+        return problems
 
 @contextmanager
 def torch_threads(threads: int | None):
@@ -391,7 +401,9 @@ def sample_generations(model, tokenizer, prompts, max_new_tokens: int) -> list[d
 def model_card(stats: TrainingStats, model_class: str = "AutoModelForCausalLM", load_args: str = "") -> str:
     "A Hugging Face model card for the adapter, with the run's key numbers; `model_class(base{load_args})` loads its base."
     fmt = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
-    rows = [("base model", stats.base_model), ("method", f"{stats.method.upper()} + LoRA (r={stats.config['lora_r']}, alpha={stats.config['lora_alpha']})"),
+    saved = stats.config.get("modules_to_save")
+    in_full = f"; trained in full: {', '.join(saved)} at {stats.config['modules_to_save_lr_ratio']:g}× the rate" if saved else ""
+    rows = [("base model", stats.base_model), ("method", f"{stats.method.upper()} + LoRA (r={stats.config['lora_r']}, alpha={stats.config['lora_alpha']}{in_full})"),
             ("pairs (train / test)", f"{stats.dataset['train']} / {stats.dataset['test']} of {stats.dataset['accepted']} accepted ({stats.dataset['rejected']} rejected)"),
             ("trainable parameters", f"{stats.trainable_parameters:,} of {stats.total_parameters:,} ({stats.trainable_percent:.4f}%)"),
             ("steps", stats.global_step), ("train loss first → last", f"{fmt(stats.first_train_loss)} → {fmt(stats.last_train_loss)}"),
@@ -438,6 +450,20 @@ def write_adapter_artifacts(folder: Path, config, model, tokenizer, stats: Train
     (folder / "README.md").write_text(model_card(stats) + card_section, encoding="utf-8")
     samples = sample_generations(model, tokenizer, config.sample_prompts, config.max_new_tokens)
     (folder / "sample_generations.jsonl").write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples), encoding="utf-8")
+
+# %% ../nbs/03_runs.ipynb #f5c7ccab
+def scale_saved_modules_lr(trainer, ratio: float):
+    "Make `trainer`'s optimizer now, the parameters of its modules trained in full (PEFT's `modules_to_save`) in groups of their own at `ratio` times the rate; nothing to do at 1."
+    if ratio == 1: return
+    if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled:
+        raise TrainingError("modules_to_save_lr_ratio needs the Trainer's own optimizer, and FSDP and DeepSpeed make theirs: leave it at 1")
+    saved = {id(p) for name, p in trainer.model.named_parameters() if p.requires_grad and ".modules_to_save." in name}
+    optimizer = trainer.create_optimizer()
+    for group in list(optimizer.param_groups):
+        own = [p for p in group["params"] if id(p) in saved]
+        group["params"] = [p for p in group["params"] if id(p) not in saved]
+        if own: optimizer.add_param_group({**{k: v for k, v in group.items() if k != "params"}, "params": own, "lr": group["lr"] * ratio})
+    optimizer.param_groups[:] = [group for group in optimizer.param_groups if group["params"]]
 
 # %% ../nbs/03_runs.ipynb #bfa42ff0
 @dataclass
@@ -568,6 +594,7 @@ def run_training(config, load_model: Callable, build_trainer: Callable, write_ar
             checkpoint = _resume_checkpoint(state, folders, logger, resume)
             start = time.perf_counter()
             trainer = build_trainer(model, tokenizer, splits, folders, [logger])
+            scale_saved_modules_lr(trainer, config.modules_to_save_lr_ratio)
             if not progress: trainer.remove_callback(PrinterCallback)   # it prints every log; MetricsLogger already keeps them
             result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
             evaluate_if_missing(trainer)

@@ -9,6 +9,7 @@ def test_generate_answers_with_the_adapter(run_cli, trained):
     assert len(out.stdout.split()) >= 3
 
 def test_merged_model_gives_the_same_greedy_answer(run_cli, trained, tmp_path):
+    import torch
     from transformers import AutoModelForCausalLM
     from grpo_nb.inference import load_tuned, generate_response
     out = run_cli("merge", "--adapter", trained[0], "--output", tmp_path / "merged")
@@ -16,6 +17,8 @@ def test_merged_model_gives_the_same_greedy_answer(run_cli, trained, tmp_path):
     model, tokenizer = load_tuned(adapter=trained[0])
     merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
     assert generate_response(merged, tokenizer, QUESTION, max_new_tokens=24) == generate_response(model, tokenizer, QUESTION, max_new_tokens=24)
+    ids = tokenizer(QUESTION, return_tensors="pt").input_ids   # the LoRA updates and the final norm trained in full, both merged
+    with torch.no_grad(): assert torch.allclose(merged(ids).logits, model(ids).logits, atol=1e-4)
     again = run_cli("merge", "--adapter", trained[0], "--output", tmp_path / "merged")
     assert again.returncode == 2 and "--overwrite" in again.stderr
 

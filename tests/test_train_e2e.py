@@ -38,6 +38,17 @@ def test_adapter_reloads_with_peft_and_generates(trained):
     generated = model.generate(**ids, max_new_tokens=12, do_sample=False)
     assert generated.shape[1] > ids["input_ids"].shape[1]
 
+def test_the_final_norm_trains_in_full_at_its_own_rate(trained):
+    "The tiny recipe trains `model.norm` whole at 200x the rate: it moves further than Adam can move a weight at LoRA's rate."
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+    output, _, _ = trained
+    stats = json.loads((output / "training_stats.json").read_text())
+    assert stats["config"]["modules_to_save"] == ["model.norm"] and stats["config"]["modules_to_save_lr_ratio"] == 200
+    tuned = next(w for name, w in load_file(output / "adapter_model.safetensors").items() if name.endswith("model.norm.weight"))
+    base = AutoModelForCausalLM.from_pretrained(stats["base_model"]).model.norm.weight.detach()
+    assert (tuned - base).abs().max() > stats["config"]["learning_rate"] * stats["global_step"]   # Adam: at most ~ the rate a step
+
 def test_evaluate_cli_shows_what_the_adapter_learned_where_length_cannot_help(grpo_nb_cli, trained, tmp_path):
     output, _, _ = trained
     out = grpo_nb_cli("evaluate", "--adapter", output, "--output", tmp_path / "eval.json")
