@@ -96,6 +96,16 @@ def _value_type(kind: str, optional: bool):
     parse_or_none.__name__ = parse.__name__   # argparse names the type in "invalid float value"
     return parse_or_none
 
+class _ListOption(argparse.Action):
+    "A list setting's values, each read by `parse`; a lone `none` is the empty list, which empties a recipe's list (`--modules-to-save none`)."
+    def __init__(self, *args, parse=str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parse = parse
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) == 1 and values[0].lower() == "none": return setattr(namespace, self.dest, [])
+        try: setattr(namespace, self.dest, [self.parse(v) for v in values])
+        except ValueError: raise argparse.ArgumentError(self, f"invalid {self.parse.__name__} value in {' '.join(values)}") from None
+
 def shown(value) -> str:
     "A setting's value as the command line writes it (a long list by its length)."
     if value is None: return "none"
@@ -151,7 +161,7 @@ def add_config_options(parser: argparse.ArgumentParser, classes: dict[str, type]
         metavar = {"int": "N", "float": "X"}.get(kind.removeprefix("list[").removesuffix("]"), "TEXT")
         if kind == "bool": how = dict(action=argparse.BooleanOptionalAction)
         elif kind.startswith("dict["): how = dict(nargs="+", action="extend", type=_pair, metavar="NAME=W")
-        elif kind.startswith("list["): how = dict(nargs="+", type=_value_type(kind, False), metavar=metavar)
+        elif kind.startswith("list["): how = dict(nargs="+", action=_ListOption, parse=_value_type(kind, False), metavar=metavar)
         else: how = dict(type=_value_type(kind, optional), metavar=metavar)
         defaults = default_text(per_method, tiny or {}, output_default=tiny is not None)
         help = f"{setting_text(per_method)} (default: {_one_or_each(defaults)})"

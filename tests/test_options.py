@@ -66,6 +66,15 @@ def test_a_bad_recipe_is_one_line(tmp_path, capsys, recipe, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
 
+def test_a_lone_none_empties_a_list_the_recipe_set(capsys):
+    assert resolved("train")[1].modules_to_save == ["model.norm"]   # the tiny recipe's
+    _, config = resolved("train", "--modules-to-save", "none", "--modules-to-save-lr-ratio", "1")
+    assert (config.modules_to_save, config.modules_to_save_lr_ratio) == ([], 1)
+    assert resolved("train", "--loss-type", "sigmoid", "sft", "--loss-weights", "1", "0.2")[1].loss_weights == [1.0, 0.2]
+    assert main(["train", "--loss-weights", "1", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid float value in 1 x" in err
+
 def test_options_given_override_the_recipe():
     _, config = resolved("train", "--config", "recipes/qwen2.5-0.5b-lora-dpo.yaml", "--learning-rate", "1e-5", "--lora-r", "8",
                          "--min-chosen-words", "3")
