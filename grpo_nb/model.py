@@ -126,6 +126,7 @@ def chat_batch(chats: list[tuple[list[int], list[int]]], pad_token_id: int) -> d
             "attention_mask": torch.tensor([pad([1] * len(ids), 0) for ids, _ in chats]),
             "labels": torch.tensor([pad(labels, -100) for _, labels in chats])}
 
+# %% ../nbs/02_model.ipynb #d246e244
 def pretrain(model, tokens: torch.Tensor, steps: int, batch_size: int, block_size: int, learning_rate: float, seed: int = 0,
              chats=(), reading_steps: int = 0, autocast_bf16: bool = False) -> list[float]:
     "Train `model` for `steps` steps of next-token prediction on random windows of `tokens`, and `reading_steps` on batches of `chats` spread evenly among them, in bfloat16 autocast if `autocast_bf16`; returns the loss of every step."
