@@ -8,8 +8,9 @@ accuracy of the tuned model, the correlation of the implicit-reward margin with 
 training time; with several seeds, also each setting's pooled row: every held-out pair of every split counted once
 (the splits differ, so the pooled pairs are distinct questions' pairs, as many as the seeds times a split's).
 Settings: the recipe's (`sigmoid`; the tiny recipe also trains the final norm at 200x the rate, see nbs/04_dpo.ipynb),
-`LoRA only` (the same without the norm), `sigmoid_norm` (length-normalised), LD-DPO (`ld_alpha` 0.5) and `sigmoid` +
-`sft` (weights 1, 1). Run it alone: two training processes on two cores slow each other 5-10x.
+`LoRA only` (the same without the norm), `sigmoid_norm` (length-normalised), LD-DPO (`ld_alpha` 0.5), `sigmoid` +
+`sft` (weights 1, 1), and `reward model`: the reward model of `grpo-nb train-reward` (its recipe, the same split),
+whose pairwise accuracy fills the same columns. Run it alone: two training processes on two cores slow each other 5-10x.
 Run: .venv/bin/python bench/dpo_length.py [--dataset D] [--base B] [--recipe R] [--seeds N ...] [--out DIR] [--settings NAME ...]
 """
 import argparse, json, tempfile, time
@@ -19,6 +20,7 @@ import numpy as np
 
 from grpo_nb.dpo import make_config, train_dpo
 from grpo_nb.evaluate import EvaluationConfig, accuracy, accuracy_text, evaluate_adapter
+from grpo_nb.reward import make_reward_config, train_reward_model
 
 SETTINGS = {
     "sigmoid": {},
@@ -26,31 +28,40 @@ SETTINGS = {
     "sigmoid_norm": dict(loss_type=["sigmoid_norm"]),
     "ld_alpha=0.5": dict(ld_alpha=0.5),
     "sigmoid+sft": dict(loss_type=["sigmoid", "sft"], loss_weights=[1.0, 1.0]),
+    "reward model": None,   # not DPO: the reward model's recipe
 }
 VIEWS = (("overall", lambda v: v["overall"]), ("length-matched", lambda v: v["length_matched"]),
          ("length-reversed", lambda v: v["length_reversed"]), ("minimal_edit", lambda v: v["by_kind"].get("minimal_edit")))
 
-def measure(name: str, overrides: dict, seed: int | None, args, out: Path) -> dict:
+def measure(name: str, overrides: dict | None, seed: int | None, args, out: Path) -> dict:
+    "Train one setting on one split; its held-out accuracy per view (`accuracy`: the implicit reward's, or the reward model's)."
     folder = out / f"{name.replace('=', '-').replace(' ', '-')}-seed{seed}"
-    config = make_config(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=seed, output=str(folder), **overrides)
-    start = time.perf_counter()
-    train_dpo(config, overwrite=True, progress=False)
-    seconds = time.perf_counter() - start
-    evaluation = evaluate_adapter(config.output, config=EvaluationConfig(verbosity_prompts=0, seen_questions=0)).to_dict()
-    views = evaluation["preference"]["views"]
-    return {"setting": name, "seed": config.seed, "seconds": round(seconds, 1), "views": {label: pick(views) for label, pick in VIEWS},
-            "normalised_tuned": evaluation["preference"]["normalised"]["tuned"],
-            "length_correlation": evaluation["preference"]["length_correlation"]["pearson"]}
+    if overrides is None:
+        config = make_reward_config(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=seed, output=str(folder))
+        start = time.perf_counter()
+        stats = train_reward_model(config, overwrite=True, progress=False)
+        seconds, evaluation, score = time.perf_counter() - start, stats.heldout_evaluation, "reward_model"
+        normalised, correlation = None, evaluation["length_correlation"]["pearson"]
+    else:
+        config = make_config(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=seed, output=str(folder), **overrides)
+        start = time.perf_counter()
+        train_dpo(config, overwrite=True, progress=False)
+        seconds = time.perf_counter() - start
+        evaluation = evaluate_adapter(config.output, config=EvaluationConfig(verbosity_prompts=0, seen_questions=0)).to_dict()["preference"]
+        score, normalised, correlation = "implicit_reward", evaluation["normalised"]["tuned"], evaluation["length_correlation"]["pearson"]
+    views = {label: pick(evaluation["views"]) for label, pick in VIEWS}
+    return {"setting": name, "seed": config.seed, "seconds": round(seconds, 1), "normalised_tuned": normalised, "length_correlation": correlation,
+            "views": {label: view and {"n": view["n"], "accuracy": view[score]} for label, view in views.items()}}
 
 def pooled(results: list[dict], label: str) -> dict:
-    "The implicit-reward accuracy of one view over every split's held-out pairs: the hits of each split, counted from its accuracy and n."
+    "The accuracy of one view over every split's held-out pairs: the hits of each split, counted from its accuracy and n."
     hits = []
     for r in results:
         view = r["views"][label] or {}
         n = view.get("n", 0)
-        right = round(view["implicit_reward"]["value"] * n) if n else 0
+        right = round(view["accuracy"]["value"] * n) if n else 0
         hits += [1.0] * right + [0.0] * (n - right)
-    return {"n": len(hits), "implicit_reward": accuracy(hits).__dict__ if hits else None}
+    return {"n": len(hits), "accuracy": accuracy(hits).__dict__ if hits else None}
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -67,9 +78,9 @@ def main():
     if args.dataset is None: args.dataset = make_config().dataset
     out = Path(args.out or tempfile.mkdtemp(prefix="dpo-length-"))
     results = [measure(name, SETTINGS[name], seed, args, out) for name in args.settings for seed in args.seeds]
-    print(f"held-out DPO implicit-reward accuracy, 95% bootstrap interval (n in brackets); data {args.dataset}")
+    print(f"held-out accuracy (DPO: implicit reward; reward model: its scores), 95% bootstrap interval (n in brackets); data {args.dataset}")
     print(f"{'setting':<14}{'seed':>6}" + "".join(f"{label:>30}" for label, _ in VIEWS) + f"{'per-token tuned':>26}{'length r':>10}{'train s':>9}")
-    cell = lambda view: f"{accuracy_text((view or {}).get('implicit_reward'))} ({(view or {}).get('n', 0)})"
+    cell = lambda view: f"{accuracy_text((view or {}).get('accuracy'))} ({(view or {}).get('n', 0)})"
     for r in results:
         print(f"{r['setting']:<14}{r['seed']:>6}" + "".join(f"{cell(r['views'][label]):>30}" for label, _ in VIEWS)
               + f"{accuracy_text(r['normalised_tuned']):>26}{r['length_correlation']:>+10.3f}{r['seconds']:>9.0f}")

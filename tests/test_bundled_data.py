@@ -69,9 +69,9 @@ def test_no_pair_is_duplicated():
     pairs = records()
     assert len({r["id"] for r in pairs}) == len(pairs)
     assert len({(normalize_text(r["prompt"]), normalize_text(r["chosen"]), normalize_text(r["rejected"])) for r in pairs}) == len(pairs)
-    per_question = Counter(r["question_id"] for r in pairs)
-    kinds = {q: {r["kind"] for r in pairs if r["question_id"] == q} for q in per_question}
-    assert all(len(kinds[q]) == n for q, n in per_question.items()), "a question's pairs differ in kind"
+    kinds = Counter((r["question_id"], r["kind"]) for r in pairs)
+    assert max(n for (_, kind), n in kinds.items() if kind != "minimal_edit") == 1, "a question has one pair of each kind"
+    assert set(n for (_, kind), n in kinds.items() if kind == "minimal_edit") == {2}, "two minimal edits a question, each its own fact"
 
 def test_gold_facts_are_in_the_chosen_answer_and_a_labelled_passage():
     passages = {p["id"]: p for p in load_corpus()}
