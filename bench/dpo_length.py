@@ -35,22 +35,21 @@ VIEWS = (("overall", lambda v: v["overall"]), ("length-matched", lambda v: v["le
 
 def measure(name: str, overrides: dict | None, seed: int | None, args, out: Path) -> dict:
     "Train one setting on one split; its held-out accuracy per view (`accuracy`: the implicit reward's, or the reward model's)."
-    folder = out / f"{name.replace('=', '-').replace(' ', '-')}-seed{seed}"
-    if overrides is None:
-        config = make_reward_config(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=seed, output=str(folder))
-        start = time.perf_counter()
-        stats = train_reward_model(config, overwrite=True, progress=False)
-        seconds, evaluation, score = time.perf_counter() - start, stats.heldout_evaluation, "reward_model"
-        normalised, correlation = None, evaluation["length_correlation"]["pearson"]
-    else:
-        config = make_config(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=seed, output=str(folder), **overrides)
-        start = time.perf_counter()
-        train_dpo(config, overwrite=True, progress=False)
-        seconds = time.perf_counter() - start
-        evaluation = evaluate_adapter(config.output, config=EvaluationConfig(verbosity_prompts=0, seen_questions=0)).to_dict()["preference"]
-        score, normalised, correlation = "implicit_reward", evaluation["normalised"]["tuned"], evaluation["length_correlation"]["pearson"]
+    given = dict(recipe=args.recipe, base=args.base, dataset=args.dataset, seed=seed,
+                 output=str(out / f"{name.replace('=', '-').replace(' ', '-')}-seed{seed}"))
+    reward_model = overrides is None
+    config = make_reward_config(**given) if reward_model else make_config(**given, **overrides)
+    start = time.perf_counter()
+    stats = (train_reward_model if reward_model else train_dpo)(config, overwrite=True, progress=False)
+    seconds = time.perf_counter() - start
+    # a reward model's run measures its held-out pairs itself; a DPO adapter is measured by the evaluation of `grpo-nb evaluate`
+    evaluation = (stats.heldout_evaluation if reward_model else
+                  evaluate_adapter(config.output, config=EvaluationConfig(verbosity_prompts=0, seen_questions=0)).to_dict()["preference"])
+    score = "reward_model" if reward_model else "implicit_reward"
     views = {label: pick(evaluation["views"]) for label, pick in VIEWS}
-    return {"setting": name, "seed": config.seed, "seconds": round(seconds, 1), "normalised_tuned": normalised, "length_correlation": correlation,
+    return {"setting": name, "seed": config.seed, "seconds": round(seconds, 1),
+            "normalised_tuned": None if reward_model else evaluation["normalised"]["tuned"],
+            "length_correlation": evaluation["length_correlation"]["pearson"],
             "views": {label: view and {"n": view["n"], "accuracy": view[score]} for label, view in views.items()}}
 
 def pooled(results: list[dict], label: str) -> dict:
